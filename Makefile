@@ -1,0 +1,42 @@
+# Capability Knowledge Base. `make run` serves it; `make test` runs lint and every test.
+PYTHON ?= python3
+PORT ?= 5000
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test lint bench install install-test screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(FLASK) kb bootstrap
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C to stop)"
+	$(BIN)/waitress-serve --host 127.0.0.1 --port $(PORT) --threads 8 wsgi:app
+
+lint: install-test
+	$(BIN)/ruff check kb tests bench wsgi.py
+	$(BIN)/ruff format --check kb tests bench wsgi.py
+
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python bench/search_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

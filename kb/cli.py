@@ -1,0 +1,65 @@
+"""The ``kb`` command group: ``flask --app wsgi kb --help``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+
+from kb.models import UserRole
+from kb.services import content, users
+
+kb_cli = AppGroup("kb", help="Capability Knowledge Base commands.")
+
+
+@kb_cli.command("seed")
+def seed_command() -> None:
+    """Load the shipped content; idempotent, never overwrites an editor's change."""
+    report = content.seed()
+    click.echo(f"Seeded: {report.summary()}.")
+    for slug in report.kept:
+        click.echo(f"  kept {slug}: changed by an editor since it was seeded")
+
+
+@kb_cli.command("create-user")
+@click.option("--email", required=True, help="The user's e-mail address (their sign-in name).")
+@click.option(
+    "--role", required=True, type=click.Choice([r.value for r in UserRole]), help="The user's role."
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from one line of standard input.")
+def create_user_command(email: str, role: str, password_stdin: bool) -> None:
+    """Create an account (prompts for the password twice unless --password-stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = users.create_user(email, role, password)
+    except users.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+@kb_cli.command("bootstrap")
+def bootstrap_command() -> None:
+    """Prepare a fresh or existing install: migrate, seed, first admin, index. Used by `make run`."""
+    upgrade()
+    report = content.seed()
+    click.echo(f"Content: {report.summary()}.")
+    if current_app.config["ENV"] != "production" and users.count_users() == 0:
+        password = users.generate_password()
+        user = users.create_user(
+            "admin@serocu.local", UserRole.ADMIN.value, password, must_change_password=True
+        )
+        click.echo("")
+        click.echo("  First start: an admin account was created. This password is shown only once.")
+        click.echo(f"    e-mail:   {user.email}")
+        click.echo(f"    password: {password}")
+        click.echo("")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(kb_cli)

@@ -1,0 +1,80 @@
+"""Configuration defaults and the rules that turn the environment into a working configuration.
+
+Order of precedence (lowest first): these defaults, ``instance/config.py``, ``KB_*`` environment
+variables (``app.config.from_prefixed_env("KB")``), then the mapping a test passes to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot be used; the message says why in one line."""
+
+
+class Defaults:
+    ENV = "development"
+    INDEX_DIR = str(PROJECT_ROOT / "index")
+    DATABASE_URL: str | None = None  # None: SQLite in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # Editors and admins are signed out after this many minutes without a request.
+    IDLE_TIMEOUT_MINUTES = 30
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: a long edit must not fail to save
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    SEARCH_PER_PAGE = 10
+    # Rate limits (Flask-Limiter); in-memory storage is right for one process, set a shared one for several.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "20 per minute"
+    LOGIN_MAX_FAILURES = 10
+    LOGIN_FAILURE_WINDOW_MINUTES = 15
+
+
+def instance_path_from_env() -> str:
+    """Return the absolute instance folder: ``KB_INSTANCE_PATH`` or ``./instance`` in the project."""
+    return str(Path(os.environ.get("KB_INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve())
+
+
+def load_or_create_secret_key(instance_path: str) -> str:
+    """Return the secret key kept in the instance folder, creating it (mode 0600) on first use."""
+    path = Path(instance_path) / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        key = secrets.token_hex(32)
+        handle.write(key)
+    return key
+
+
+def finalise(config: dict, instance_path: str) -> None:
+    """Fill in derived settings and refuse configurations that are unsafe to run.
+
+    :raise ConfigurationError: production without an explicit secret key.
+    """
+    production = config.get("ENV") == "production"
+    if not config.get("SECRET_KEY"):
+        if production:
+            raise ConfigurationError(
+                "KB_ENV=production needs an explicit KB_SECRET_KEY; refusing to start without one."
+            )
+        config["SECRET_KEY"] = load_or_create_secret_key(instance_path)
+    if production:
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+    database_url = config.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'kb.sqlite3'}"
+    config.setdefault("SQLALCHEMY_DATABASE_URI", database_url)
+    config["INDEX_DIR"] = str(Path(config["INDEX_DIR"]).resolve())

@@ -1,0 +1,285 @@
+"""The article service: the one place that writes articles.
+
+Every change writes the row and an immutable revision in one transaction, then commits. The search index
+follows through session events (``kb.indexing.sync``), so nothing here talks to the index directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from kb.extensions import db
+from kb.models import (
+    Area,
+    Article,
+    Kind,
+    Revision,
+    RoleType,
+    Status,
+    Tag,
+    User,
+    Visibility,
+    utcnow,
+)
+from kb.services import audit
+from kb.text import slugify
+
+
+class ArticleError(ValueError):
+    """The data cannot be saved as given (unknown area, parent loop, ...); the message says why."""
+
+
+class StaleVersionError(Exception):
+    """The article changed since the editor loaded it; saving would overwrite someone's work."""
+
+    def __init__(self, article: Article):
+        super().__init__(f"{article.slug} is now at version {article.version}")
+        self.article = article
+
+
+@dataclass
+class ArticleData:
+    """Everything an editor can set on an article, by slug and plain value: the shape of a revision."""
+
+    title: str
+    summary: str = ""
+    body: str = ""
+    area: str = ""
+    acronym: str = ""
+    kind: str = Kind.CAPABILITY.value
+    parent: str | None = None
+    tags: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    partners: list[str] = field(default_factory=list)
+    contact_public: str = ""
+    contact_internal: str = ""
+    visibility: str = Visibility.PUBLIC.value
+    status: str = Status.DRAFT.value
+
+    @classmethod
+    def from_article(cls, article: Article) -> ArticleData:
+        return cls(
+            title=article.title,
+            summary=article.summary,
+            body=article.body,
+            area=article.area.slug,
+            acronym=article.acronym,
+            kind=article.kind,
+            parent=article.parent.slug if article.parent else None,
+            tags=[t.slug for t in article.tags],
+            roles=[r.slug for r in article.role_types],
+            partners=list(article.partners or []),
+            contact_public=article.contact_public,
+            contact_internal=article.contact_internal,
+            visibility=article.visibility,
+            status=article.status,
+        )
+
+    @classmethod
+    def from_snapshot(cls, snapshot: dict[str, Any]) -> ArticleData:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in snapshot.items() if k in names})
+
+    def snapshot(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def get_by_slug(slug: str) -> Article | None:
+    return db.session.scalar(select(Article).where(Article.slug == slug))
+
+
+def unique_slug(title: str) -> str:
+    """A slug for a new article, made unique with a numeric suffix when taken."""
+    base = slugify(title) or "article"
+    slug, n = base, 2
+    while get_by_slug(slug) is not None:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _apply(article: Article, data: ArticleData) -> None:
+    """Copy ``data`` onto ``article``, resolving slugs to rows.
+
+    :raise ArticleError: an unknown area, tag, role type or parent, or a parent that would make a loop.
+    """
+    with db.session.no_autoflush:
+        _apply_resolved(article, data)
+
+
+def _apply_resolved(article: Article, data: ArticleData) -> None:
+    area = db.session.scalar(select(Area).where(Area.slug == data.area))
+    if area is None:
+        raise ArticleError(f"Unknown area '{data.area}'.")
+    tags = _rows(Tag, data.tags, "tag")
+    role_types = _rows(RoleType, data.roles, "role type")
+    parent = None
+    if data.parent:
+        parent = get_by_slug(data.parent)
+        if parent is None:
+            raise ArticleError(f"Unknown parent article '{data.parent}'.")
+        ancestor: Article | None = parent
+        while ancestor is not None:
+            if ancestor is article:
+                raise ArticleError("An article cannot be its own parent or ancestor.")
+            ancestor = ancestor.parent
+    if data.kind not in {k.value for k in Kind}:
+        raise ArticleError(f"Unknown kind '{data.kind}'.")
+    if data.visibility not in {v.value for v in Visibility}:
+        raise ArticleError(f"Unknown visibility '{data.visibility}'.")
+    if data.status not in {s.value for s in Status}:
+        raise ArticleError(f"Unknown status '{data.status}'.")
+
+    article.title = data.title.strip()
+    article.acronym = data.acronym.strip()
+    article.kind = data.kind
+    article.summary = data.summary.strip()
+    article.body = data.body
+    article.area = area
+    article.parent = parent
+    article.tags = tags
+    article.role_types = role_types
+    article.partners = [p.strip() for p in data.partners if p.strip()]
+    article.contact_public = data.contact_public
+    article.contact_internal = data.contact_internal
+    article.visibility = data.visibility
+    article.status = data.status
+
+
+def _rows(model: type, slugs: list[str], label: str) -> list:
+    wanted = list(dict.fromkeys(slugs))  # keep order, drop repeats
+    if not wanted:
+        return []
+    found = {row.slug: row for row in db.session.scalars(select(model).where(model.slug.in_(wanted)))}
+    missing = [s for s in wanted if s not in found]
+    if missing:
+        raise ArticleError(f"Unknown {label} '{missing[0]}'.")
+    return [found[s] for s in wanted]
+
+
+def _add_revision(
+    article: Article, data: ArticleData, *, action: str, author: User | None, note: str
+) -> Revision:
+    number = (
+        db.session.scalar(select(func.max(Revision.number)).where(Revision.article_id == article.id)) or 0
+    ) + 1
+    revision = Revision(
+        article=article,
+        number=number,
+        snapshot=data.snapshot(),
+        action=action,
+        note=note.strip()[:300],
+        author_id=author.id if author else None,
+    )
+    db.session.add(revision)
+    return revision
+
+
+def create_article(
+    data: ArticleData,
+    *,
+    author: User | None = None,
+    slug: str | None = None,
+    note: str = "",
+    action: str = "create",
+    commit: bool = True,
+) -> Article:
+    """Create an article with its first revision."""
+    article = Article(slug=slug or unique_slug(data.title), version=1)
+    _apply(article, data)
+    db.session.add(article)
+    article.updated_by_id = author.id if author else None
+    db.session.flush()
+    _add_revision(article, data, action=action, author=author, note=note)
+    audit.record(f"article.{action}", user=author, target=article.slug, version=1)
+    if commit:
+        db.session.commit()
+    return article
+
+
+def update_article(
+    article: Article,
+    data: ArticleData,
+    *,
+    expected_version: int | None,
+    author: User | None = None,
+    note: str = "",
+    action: str = "edit",
+    commit: bool = True,
+) -> Article:
+    """Save a new version of ``article``.
+
+    :param expected_version: the version the editor started from; ``None`` skips the check (seeding).
+    :raise StaleVersionError: someone saved a newer version in the meantime.
+    """
+    if expected_version is not None and expected_version != article.version:
+        raise StaleVersionError(article)
+    _apply(article, data)
+    article.version += 1
+    article.updated_at = utcnow()
+    article.updated_by_id = author.id if author else None
+    _add_revision(article, data, action=action, author=author, note=note)
+    audit.record(f"article.{action}", user=author, target=article.slug, version=article.version)
+    if commit:
+        _commit_versioned(article)
+    return article
+
+
+def _commit_versioned(article: Article) -> None:
+    """Commit, turning a concurrent writer's unique-revision clash into a StaleVersionError."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        current = db.session.get(Article, article.id)
+        raise StaleVersionError(current or article) from None
+
+
+def set_status(
+    article: Article,
+    status: Status,
+    *,
+    author: User | None,
+    expected_version: int | None = None,
+    note: str = "",
+) -> Article:
+    """Publish, unpublish (back to draft) or archive an article, as a new revision."""
+    data = ArticleData.from_article(article)
+    data.status = Status(status).value
+    action = {Status.PUBLISHED: "publish", Status.DRAFT: "unpublish", Status.ARCHIVED: "archive"}[
+        Status(status)
+    ]
+    return update_article(
+        article, data, expected_version=expected_version, author=author, note=note, action=action
+    )
+
+
+def restore_revision(
+    article: Article, revision: Revision, *, author: User | None, expected_version: int | None = None
+) -> Article:
+    """Make an old revision current again; this adds a revision, it rewrites none."""
+    data = ArticleData.from_snapshot(revision.snapshot)
+    return update_article(
+        article,
+        data,
+        expected_version=expected_version,
+        author=author,
+        note=f"Restored revision {revision.number}",
+        action="restore",
+    )
+
+
+def delete_article(article: Article, *, author: User | None) -> None:
+    """Delete an article and its history for good; the audit log keeps the fact."""
+    audit.record(
+        "article.delete", user=author, target=article.slug, title=article.title, version=article.version
+    )
+    for child in list(article.children):
+        child.parent = None
+    db.session.delete(article)
+    db.session.commit()
