@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 
 from kb.models import UserRole
-from kb.services import content, users
+from kb.services import content, transfer, users
 
 kb_cli = AppGroup("kb", help="Capability Knowledge Base commands.")
 
@@ -59,6 +59,27 @@ def bootstrap_command() -> None:
         click.echo(f"    e-mail:   {user.email}")
         click.echo(f"    password: {password}")
         click.echo("")
+
+
+@kb_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def export_command(path: str) -> None:
+    """Write every article with its full history to PATH (JSON)."""
+    count = transfer.write_export(path)
+    click.echo(f"Exported {count} articles to {path}.")
+
+
+@kb_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_command(path: str) -> None:
+    """Load articles with their history from an export at PATH; existing slugs are kept, not overwritten."""
+    try:
+        imported, skipped = transfer.read_import(path)
+    except transfer.TransferError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Imported {len(imported)} articles; skipped {len(skipped)} that already exist.")
+    for slug in skipped:
+        click.echo(f"  skipped {slug}: an article with this slug exists")
 
 
 def init_app(app: Flask) -> None:

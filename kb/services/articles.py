@@ -283,3 +283,47 @@ def delete_article(article: Article, *, author: User | None) -> None:
         child.parent = None
     db.session.delete(article)
     db.session.commit()
+
+
+def load_exported(record: dict[str, Any], users_by_email: dict[str, User]) -> Article:
+    """Recreate an article and its revisions exactly as ``kb export`` wrote them (``kb import``).
+
+    History is restored verbatim rather than replayed, so versions, times and authors stay as they were.
+    """
+    from datetime import datetime
+
+    def when(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    def user_id(email: str | None) -> int | None:
+        user = users_by_email.get(email) if email else None
+        return user.id if user else None
+
+    article = Article(slug=record["slug"])
+    _apply(article, ArticleData.from_snapshot(record["current"]))
+    article.version = record["version"]
+    article.created_at = when(record["created_at"])
+    article.updated_at = when(record["updated_at"])
+    article.updated_by_id = user_id(record.get("updated_by"))
+    article.seed_hash = record.get("seed_hash")
+    article.seeded_version = record.get("seeded_version")
+    db.session.add(article)
+    db.session.flush()
+    by_number = {}
+    for item in record["revisions"]:
+        revision = Revision(
+            article=article,
+            number=item["number"],
+            snapshot=item["snapshot"],
+            action=item["action"],
+            note=item["note"],
+            created_at=when(item["created_at"]),
+            author_id=user_id(item.get("author")),
+        )
+        db.session.add(revision)
+        by_number[item["number"]] = revision
+    db.session.flush()
+    if record.get("pending_revision") is not None:
+        article.pending_revision = by_number[record["pending_revision"]]
+    audit.record("article.import", target=article.slug, version=article.version)
+    return article
