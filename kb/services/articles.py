@@ -2,6 +2,11 @@
 
 Every change writes the row and an immutable revision in one transaction, then commits. The search index
 follows through session events (``kb.indexing.sync``), so nothing here talks to the index directly.
+
+The row holds what readers see. A change to a *published* article saved as a draft is kept as a revision
+that ``Article.pending_revision`` points at, so the public page and search keep showing the published text
+until the draft is published. Only a published article has a pending draft: every write to the row (publish,
+unpublish, archive, ...) folds the draft in or leaves it in the history, and clears the pointer.
 """
 
 from __future__ import annotations
@@ -111,6 +116,30 @@ def _apply(article: Article, data: ArticleData) -> None:
 
 
 def _apply_resolved(article: Article, data: ArticleData) -> None:
+    resolved = _resolve(article, data)
+    article.title = data.title.strip()
+    article.acronym = data.acronym.strip()
+    article.kind = data.kind
+    article.summary = data.summary.strip()
+    article.body = data.body
+    article.area = resolved["area"]
+    article.parent = resolved["parent"]
+    article.tags = resolved["tags"]
+    article.role_types = resolved["role_types"]
+    article.partners = [p.strip() for p in data.partners if p.strip()]
+    article.contact_public = data.contact_public
+    article.contact_internal = data.contact_internal
+    article.visibility = data.visibility
+    article.status = data.status
+
+
+def _resolve(article: Article, data: ArticleData) -> dict[str, Any]:
+    """Check ``data`` and look up the rows its slugs name, without changing ``article``.
+
+    :raise ArticleError: an unknown area, tag, role type, parent, kind, visibility or status, or a loop.
+    """
+    if not data.title.strip():
+        raise ArticleError("An article needs a title.")
     area = db.session.scalar(select(Area).where(Area.slug == data.area))
     if area is None:
         raise ArticleError(f"Unknown area '{data.area}'.")
@@ -132,21 +161,7 @@ def _apply_resolved(article: Article, data: ArticleData) -> None:
         raise ArticleError(f"Unknown visibility '{data.visibility}'.")
     if data.status not in {s.value for s in Status}:
         raise ArticleError(f"Unknown status '{data.status}'.")
-
-    article.title = data.title.strip()
-    article.acronym = data.acronym.strip()
-    article.kind = data.kind
-    article.summary = data.summary.strip()
-    article.body = data.body
-    article.area = area
-    article.parent = parent
-    article.tags = tags
-    article.role_types = role_types
-    article.partners = [p.strip() for p in data.partners if p.strip()]
-    article.contact_public = data.contact_public
-    article.contact_internal = data.contact_internal
-    article.visibility = data.visibility
-    article.status = data.status
+    return {"area": area, "tags": tags, "role_types": role_types, "parent": parent}
 
 
 def _rows(model: type, slugs: list[str], label: str) -> list:
@@ -218,6 +233,9 @@ def update_article(
     if expected_version is not None and expected_version != article.version:
         raise StaleVersionError(article)
     _apply(article, data)
+    # The row is the working copy again: a pending draft was either folded into ``data`` by the caller
+    # or stays in the history as a revision.
+    article.pending_revision = None
     article.version += 1
     article.updated_at = utcnow()
     article.updated_by_id = author.id if author else None
@@ -240,6 +258,149 @@ def _commit_versioned(article: Article) -> None:
         raise StaleVersionError(current or article) from None
 
 
+def working_data(article: Article) -> ArticleData:
+    """What the editor works on: the pending draft if there is one, else the article as readers see it."""
+    if article.pending_revision is not None:
+        return ArticleData.from_snapshot(article.pending_revision.snapshot)
+    return ArticleData.from_article(article)
+
+
+def latest_revision(article: Article) -> Revision | None:
+    return db.session.scalar(
+        select(Revision).where(Revision.article_id == article.id).order_by(Revision.number.desc()).limit(1)
+    )
+
+
+def get_revision(article: Article, number: int) -> Revision | None:
+    return db.session.scalar(
+        select(Revision).where(Revision.article_id == article.id, Revision.number == number)
+    )
+
+
+def _check_version(article: Article, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != article.version:
+        raise StaleVersionError(article)
+
+
+def _save_pending(
+    article: Article, data: ArticleData, *, author: User | None, note: str, action: str
+) -> Article:
+    """Keep ``data`` as the pending draft of a published article; readers still see the row."""
+    data = dataclasses.replace(data, status=Status.DRAFT.value)
+    with db.session.no_autoflush:
+        _resolve(article, data)
+    article.version += 1
+    article.pending_revision = _add_revision(article, data, action=action, author=author, note=note)
+    audit.record(f"article.{action}", user=author, target=article.slug, version=article.version)
+    _commit_versioned(article)
+    return article
+
+
+def _action_for(article: Article, wanted: Status) -> str:
+    current = Status(article.status)
+    if wanted is Status.PUBLISHED and (current is not Status.PUBLISHED or article.pending_revision):
+        return "publish"
+    if wanted is Status.ARCHIVED and current is not Status.ARCHIVED:
+        return "archive"
+    if wanted is Status.DRAFT and current is Status.ARCHIVED:
+        return "unarchive"
+    if wanted is Status.DRAFT and current is Status.PUBLISHED:
+        return "unpublish"
+    return "edit"
+
+
+def save_edit(
+    article: Article,
+    data: ArticleData,
+    *,
+    expected_version: int,
+    author: User | None,
+    note: str = "",
+) -> Article:
+    """Save what an editor submitted for an existing article.
+
+    A draft of a change to a published article becomes its pending draft (readers see no change); any
+    other status is written to the article itself.
+
+    :raise StaleVersionError: someone saved a newer version since the editor loaded the form.
+    :raise ArticleError: the data names an unknown area, tag, role type or parent.
+    """
+    _check_version(article, expected_version)
+    if article.status == Status.PUBLISHED and data.status == Status.DRAFT:
+        return _save_pending(article, data, author=author, note=note, action="draft")
+    return update_article(
+        article,
+        data,
+        expected_version=expected_version,
+        author=author,
+        note=note,
+        action=_action_for(article, Status(data.status)),
+    )
+
+
+def publish(
+    article: Article, *, author: User | None, expected_version: int | None = None, note: str = ""
+) -> Article:
+    """Make the working copy (the pending draft, if any) what readers see."""
+    data = dataclasses.replace(working_data(article), status=Status.PUBLISHED.value)
+    return update_article(
+        article, data, expected_version=expected_version, author=author, note=note, action="publish"
+    )
+
+
+def unpublish(
+    article: Article, *, author: User | None, expected_version: int | None = None, note: str = ""
+) -> Article:
+    """Take an article off the public site and search; a pending draft becomes the article's text."""
+    data = dataclasses.replace(working_data(article), status=Status.DRAFT.value)
+    return update_article(
+        article, data, expected_version=expected_version, author=author, note=note, action="unpublish"
+    )
+
+
+def archive(
+    article: Article, *, author: User | None, expected_version: int | None = None, note: str = ""
+) -> Article:
+    """Retire an article: hidden from readers and search at once, kept with its history, restorable."""
+    data = dataclasses.replace(working_data(article), status=Status.ARCHIVED.value)
+    return update_article(
+        article, data, expected_version=expected_version, author=author, note=note, action="archive"
+    )
+
+
+def unarchive(
+    article: Article, *, author: User | None, expected_version: int | None = None, note: str = ""
+) -> Article:
+    """Bring an archived article back as a draft, to be checked and published again."""
+    data = dataclasses.replace(ArticleData.from_article(article), status=Status.DRAFT.value)
+    return update_article(
+        article, data, expected_version=expected_version, author=author, note=note, action="unarchive"
+    )
+
+
+def discard_draft(article: Article, *, author: User | None, expected_version: int | None = None) -> Article:
+    """Drop the pending draft of a published article; it stays in the history and can be restored.
+
+    :raise ArticleError: there is no pending draft.
+    """
+    _check_version(article, expected_version)
+    if article.pending_revision is None:
+        raise ArticleError("This article has no unpublished draft to discard.")
+    number = article.pending_revision.number
+    article.pending_revision = None
+    article.version += 1
+    _add_revision(
+        article,
+        ArticleData.from_article(article),
+        action="discard",
+        author=author,
+        note=f"Discarded the draft of revision {number}",
+    )
+    audit.record("article.discard", user=author, target=article.slug, version=article.version)
+    _commit_versioned(article)
+    return article
+
+
 def set_status(
     article: Article,
     status: Status,
@@ -249,28 +410,28 @@ def set_status(
     note: str = "",
 ) -> Article:
     """Publish, unpublish (back to draft) or archive an article, as a new revision."""
-    data = ArticleData.from_article(article)
-    data.status = Status(status).value
-    action = {Status.PUBLISHED: "publish", Status.DRAFT: "unpublish", Status.ARCHIVED: "archive"}[
-        Status(status)
-    ]
-    return update_article(
-        article, data, expected_version=expected_version, author=author, note=note, action=action
-    )
+    change = {Status.PUBLISHED: publish, Status.DRAFT: unpublish, Status.ARCHIVED: archive}[Status(status)]
+    if Status(status) is Status.DRAFT and article.status == Status.ARCHIVED:
+        change = unarchive
+    return change(article, author=author, expected_version=expected_version, note=note)
 
 
 def restore_revision(
     article: Article, revision: Revision, *, author: User | None, expected_version: int | None = None
 ) -> Article:
-    """Make an old revision current again; this adds a revision, it rewrites none."""
+    """Make an old revision's text current again; this adds a revision, it rewrites none.
+
+    The article keeps its status. On a published article the restored text becomes the pending draft,
+    so readers see it only once it is published.
+    """
     data = ArticleData.from_snapshot(revision.snapshot)
+    note = f"Restored revision {revision.number}"
+    if article.status == Status.PUBLISHED:
+        _check_version(article, expected_version)
+        return _save_pending(article, data, author=author, note=note, action="restore")
+    data = dataclasses.replace(data, status=article.status)
     return update_article(
-        article,
-        data,
-        expected_version=expected_version,
-        author=author,
-        note=f"Restored revision {revision.number}",
-        action="restore",
+        article, data, expected_version=expected_version, author=author, note=note, action="restore"
     )
 
 
@@ -281,8 +442,65 @@ def delete_article(article: Article, *, author: User | None) -> None:
     )
     for child in list(article.children):
         child.parent = None
+    # Break the article -> pending revision link first, or the two rows would wait on each other.
+    article.pending_revision = None
+    db.session.flush()
     db.session.delete(article)
     db.session.commit()
+
+
+@dataclass
+class EditorListing:
+    """The editor's article list: rows in display order and the latest revision of each."""
+
+    articles: list[Article]
+    last_change: dict[int, Revision]
+
+
+def editor_listing(
+    *,
+    statuses: list[str] | None = None,
+    visibilities: list[str] | None = None,
+    areas: list[str] | None = None,
+    text: str = "",
+    ids: list[int] | None = None,
+) -> EditorListing:
+    """Every article (any status) matching the filters, for the editor; ``ids`` keeps a search's order.
+
+    Without ``ids``, ``text`` filters by a plain substring of title, acronym, summary or body.
+    """
+    stmt = select(Article).join(Article.area)
+    if statuses:
+        stmt = stmt.where(Article.status.in_(statuses))
+    if visibilities:
+        stmt = stmt.where(Article.visibility.in_(visibilities))
+    if areas:
+        stmt = stmt.where(Area.slug.in_(areas))
+    if ids is not None:
+        stmt = stmt.where(Article.id.in_(ids))
+    elif text.strip():
+        pattern = f"%{text.strip()}%"
+        stmt = stmt.where(
+            Article.title.ilike(pattern)
+            | Article.acronym.ilike(pattern)
+            | Article.summary.ilike(pattern)
+            | Article.body.ilike(pattern)
+        )
+    rows = list(db.session.scalars(stmt.order_by(Article.title)).unique())
+    if ids is not None:
+        rank = {article_id: position for position, article_id in enumerate(ids)}
+        rows.sort(key=lambda a: rank.get(a.id, len(rank)))
+    latest = (
+        select(Revision.article_id, func.max(Revision.number).label("number"))
+        .group_by(Revision.article_id)
+        .subquery()
+    )
+    revisions = db.session.scalars(
+        select(Revision).join(
+            latest, (Revision.article_id == latest.c.article_id) & (Revision.number == latest.c.number)
+        )
+    )
+    return EditorListing(rows, {r.article_id: r for r in revisions})
 
 
 def load_exported(record: dict[str, Any], users_by_email: dict[str, User]) -> Article:

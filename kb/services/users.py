@@ -1,18 +1,26 @@
-"""Accounts: creating users, checking and changing passwords."""
+"""Accounts: creating users, signing in, passwords, roles, and ending sessions."""
 
 from __future__ import annotations
 
+import enum
+import hashlib
 import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+import limits
+from flask import current_app
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from kb.extensions import db
-from kb.models import User, UserRole
+from kb.extensions import db, limiter
+from kb.models import User, UserRole, utcnow
 from kb.services import audit
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # scrypt of a megabyte-long "password" is a cheap denial of service
+DEFAULT_SET_PASSWORD_LINK_HOURS = 72
 
 
 class AccountError(ValueError):
@@ -56,6 +64,22 @@ def get_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+def get_by_id(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def _check_email(email: str) -> str:
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@") or " " in email:
+        raise AccountError("Enter an e-mail address in the right format, like name@example.police.uk.")
+    return email
+
+
+def _check_role(role: str) -> None:
+    if role not in {r.value for r in UserRole}:
+        raise AccountError(f"The role must be one of {', '.join(r.value for r in UserRole)}.")
+
+
 def create_user(
     email: str,
     role: str,
@@ -65,11 +89,8 @@ def create_user(
     must_change_password: bool = False,
 ) -> User:
     """Create an account. :raise AccountError: bad e-mail, unknown role, weak password or e-mail taken."""
-    email = normalise_email(email)
-    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
-        raise AccountError("Enter an e-mail address in the right format, like name@example.police.uk.")
-    if role not in {r.value for r in UserRole}:
-        raise AccountError(f"The role must be one of {', '.join(r.value for r in UserRole)}.")
+    email = _check_email(email)
+    _check_role(role)
     check_password_policy(password)
     if get_by_email(email) is not None:
         raise AccountError("An account with that e-mail address already exists.")
@@ -91,6 +112,270 @@ def count_users() -> int:
     return db.session.scalar(select(func.count(User.id))) or 0
 
 
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
 def generate_password() -> str:
     """A random password for first start and resets: 20 URL-safe characters (about 120 bits)."""
     return secrets.token_urlsafe(15)
+
+
+# --- Signing in -----------------------------------------------------------------------------------
+
+
+class SignIn(enum.Enum):
+    SIGNED_IN = "signed-in"
+    REFUSED = "refused"  # unknown e-mail, wrong password and disabled account look exactly alike
+    LOCKED = "locked"  # too many failures in the window: wait, whatever the password
+
+
+@dataclass
+class SignInResult:
+    outcome: SignIn
+    user: User | None = None
+
+
+def _failure_window() -> timedelta:
+    return timedelta(minutes=int(current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"]))
+
+
+def _max_failures() -> int:
+    return int(current_app.config["LOGIN_MAX_FAILURES"])
+
+
+def _unknown_account_limit() -> tuple[MovingWindowRateLimiter, limits.RateLimitItem]:
+    """Failures for e-mails with no account are counted too, in the rate limiter's storage.
+
+    Without this, only real accounts would ever lock, and the lock-out would tell an attacker which
+    e-mail addresses have accounts.
+    """
+    window = int(current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
+    item = limits.RateLimitItemPerMinute(_max_failures(), window)
+    return MovingWindowRateLimiter(limiter.storage), item
+
+
+def _unknown_account_key(email: str) -> str:
+    return "login-unknown:" + hashlib.sha256(normalise_email(email).encode()).hexdigest()
+
+
+def authenticate(email: str, password: str) -> SignInResult:
+    """Check a sign-in attempt, count failures per account, lock it after too many, and audit it."""
+    user = get_by_email(email) if len(email) <= 254 else None
+    if user is None:
+        return _authenticate_unknown(email, password)
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        password_matches(None, password)  # same work as any other attempt
+        audit.record("auth.sign_in_locked", user=user)
+        db.session.commit()
+        return SignInResult(SignIn.LOCKED)
+    if password_matches(user, password) and user.active:
+        user.failed_logins = 0
+        user.first_failed_login_at = None
+        user.locked_until = None
+        user.last_login_at = now
+        audit.record("auth.sign_in", user=user)
+        db.session.commit()
+        return SignInResult(SignIn.SIGNED_IN, user)
+    if user.first_failed_login_at is None or now - user.first_failed_login_at > _failure_window():
+        user.failed_logins = 0
+        user.first_failed_login_at = now
+    user.failed_logins += 1
+    audit.record(
+        "auth.sign_in_failure",
+        user=user,
+        reason="account disabled" if not user.active else "wrong password",
+        failures=user.failed_logins,
+    )
+    outcome = SignIn.REFUSED
+    if user.failed_logins >= _max_failures():
+        user.locked_until = now + _failure_window()
+        user.failed_logins = 0
+        user.first_failed_login_at = None
+        audit.record("auth.lockout", user=user, minutes=int(_failure_window().total_seconds() // 60))
+        outcome = SignIn.LOCKED
+    db.session.commit()
+    return SignInResult(outcome)
+
+
+def _authenticate_unknown(email: str, password: str) -> SignInResult:
+    strategy, item = _unknown_account_limit()
+    key = _unknown_account_key(email)
+    password_matches(None, password)
+    if not strategy.test(item, key):
+        return SignInResult(SignIn.LOCKED)
+    strategy.hit(item, key)
+    # What was typed is not recorded: people sometimes type their password into the e-mail field.
+    audit.record("auth.sign_in_failure", reason="no such account")
+    db.session.commit()
+    return SignInResult(SignIn.LOCKED if not strategy.test(item, key) else SignIn.REFUSED)
+
+
+def end_sessions(user: User) -> None:
+    """Rotate the session token so every session of this user (any browser, any cookie copy) ends."""
+    user.session_token = new_session_token()
+
+
+def sign_out(user: User) -> None:
+    """End the user's sessions and audit the sign-out."""
+    end_sessions(user)
+    audit.record("auth.sign_out", user=user)
+    db.session.commit()
+
+
+# --- Passwords ------------------------------------------------------------------------------------
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change a user's own password. :raise AccountError: wrong current password or weak new one."""
+    if not password_matches(user, current_password):
+        raise AccountError("The current password is not right.")
+    if new_password == current_password:
+        raise AccountError("Choose a new password that is different from the current one.")
+    _set_password(user, new_password)
+    audit.record("account.password_change", user=user, target=user.email)
+    db.session.commit()
+
+
+def _set_password(user: User, password: str) -> None:
+    check_password_policy(password)
+    user.password_hash = hash_password(password)
+    user.must_change_password = False
+    user.password_token_hash = None
+    user.password_token_expires_at = None
+    user.failed_logins = 0
+    user.first_failed_login_at = None
+    user.locked_until = None
+    end_sessions(user)
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _link_lifetime() -> timedelta:
+    hours = current_app.config.get("SET_PASSWORD_LINK_HOURS", DEFAULT_SET_PASSWORD_LINK_HOURS)
+    return timedelta(hours=int(hours))
+
+
+def issue_set_password_token(user: User) -> tuple[str, datetime]:
+    """Make a one-time set-password token; only its hash is kept. Returns (token, expiry in UTC)."""
+    token = secrets.token_urlsafe(32)
+    user.password_token_hash = _token_digest(token)
+    user.password_token_expires_at = utcnow() + _link_lifetime()
+    return token, user.password_token_expires_at
+
+
+def user_for_set_password_token(token: str) -> User | None:
+    """The active user a set-password token belongs to, or None if it is unknown, used or expired."""
+    if not token or len(token) > 200:
+        return None
+    user = db.session.scalar(select(User).where(User.password_token_hash == _token_digest(token)))
+    if user is None or not user.active or user.password_token_expires_at is None:
+        return None
+    if user.password_token_expires_at < utcnow():
+        return None
+    return user
+
+
+def set_password_with_token(token: str, password: str) -> User:
+    """Set a password through a one-time link, which then stops working.
+
+    :raise AccountError: the link is unknown, used or expired, or the password is weak.
+    """
+    user = user_for_set_password_token(token)
+    if user is None:
+        raise AccountError(
+            "This link has expired or has already been used. Ask an administrator for a new one."
+        )
+    _set_password(user, password)
+    audit.record("account.password_set_by_link", user=user, target=user.email)
+    db.session.commit()
+    return user
+
+
+# --- Administration -------------------------------------------------------------------------------
+
+
+class PasswordMethod(enum.StrEnum):
+    TEMPORARY = "temporary"  # a random password shown once; the user must change it on first sign-in
+    LINK = "link"  # a one-time link to choose a password
+
+
+@dataclass
+class Credentials:
+    """What an admin must pass on to the user, shown once and never stored in clear."""
+
+    method: PasswordMethod
+    secret: str  # the temporary password, or the set-password token
+    expires_at: datetime | None = None
+
+
+def _give_credentials(user: User, method: PasswordMethod) -> Credentials:
+    if method is PasswordMethod.TEMPORARY:
+        password = generate_password()
+        _set_password(user, password)
+        user.must_change_password = True
+        return Credentials(method, password)
+    # An unguessable password nobody knows until the link is used.
+    _set_password(user, secrets.token_urlsafe(32))
+    token, expires_at = issue_set_password_token(user)
+    return Credentials(method, token, expires_at)
+
+
+def create_account(email: str, role: str, method: PasswordMethod, *, by: User) -> tuple[User, Credentials]:
+    """Create an account for someone else, with a temporary password or a one-time set-password link."""
+    user = create_user(email, role, generate_password(), by=by)
+    credentials = _give_credentials(user, method)
+    db.session.commit()
+    return user, credentials
+
+
+def reset_password(user: User, method: PasswordMethod, *, by: User) -> Credentials:
+    """Replace a user's password with new credentials; their sessions end at once."""
+    credentials = _give_credentials(user, method)
+    audit.record("account.password_reset", user=by, target=user.email, method=method.value)
+    db.session.commit()
+    return credentials
+
+
+def _active_admins() -> int:
+    return (
+        db.session.scalar(
+            select(func.count(User.id)).where(User.role == UserRole.ADMIN.value, User.active.is_(True))
+        )
+        or 0
+    )
+
+
+def _keep_an_admin(user: User) -> None:
+    if user.role == UserRole.ADMIN and user.active and _active_admins() <= 1:
+        raise AccountError("This is the only active admin account; make another admin first.")
+
+
+def change_role(user: User, role: str, *, by: User) -> None:
+    """Give a user another role. :raise AccountError: unknown role, or it would leave no active admin."""
+    _check_role(role)
+    if role == user.role:
+        return
+    if role != UserRole.ADMIN:
+        _keep_an_admin(user)
+    old = user.role
+    user.role = role
+    # A role change takes effect on the next request anyway; ending sessions makes it plain to the user.
+    end_sessions(user)
+    audit.record("account.role_change", user=by, target=user.email, old=old, new=role)
+    db.session.commit()
+
+
+def set_active(user: User, active: bool, *, by: User) -> None:
+    """Disable an account (its sessions end at once) or enable it again."""
+    if active == user.active:
+        return
+    if not active:
+        _keep_an_admin(user)
+        end_sessions(user)
+    user.active = active
+    audit.record("account.enable" if active else "account.disable", user=by, target=user.email)
+    db.session.commit()

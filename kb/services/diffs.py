@@ -1,0 +1,268 @@
+"""Comparing and merging article revisions: side-by-side diffs and a three-way merge for conflicts.
+
+Everything here returns plain strings in small data classes; templates escape them when they render
+(``<del>``/``<ins>`` plus a text marker, so the meaning never rests on colour alone).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import Any
+
+# The fields an editor sees, in form order, with the label used on diff and conflict pages.
+FIELD_LABELS: dict[str, str] = {
+    "title": "Title",
+    "acronym": "Acronym",
+    "summary": "Summary",
+    "body": "Body",
+    "area": "Area",
+    "parent": "Parent capability",
+    "tags": "Tags",
+    "roles": "Role types",
+    "partners": "Partners",
+    "contact_public": "Public contact",
+    "contact_internal": "Internal contact (staff only)",
+    "visibility": "Visibility",
+    "status": "Status",
+    "kind": "Kind",
+}
+LIST_FIELDS = frozenset({"tags", "roles", "partners"})
+
+# Marker lines written into a merged text where both sides changed the same lines. They are distinctive
+# enough that the editor form can refuse to save a text that still holds one.
+CONFLICT_START = "<<<<<<< your version"
+CONFLICT_MIDDLE = "======= current version"
+CONFLICT_END = ">>>>>>> end of conflict"
+
+_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+
+
+@dataclass
+class Segment:
+    """A run of text within a line; ``changed`` marks what was removed (left) or added (right)."""
+
+    text: str
+    changed: bool = False
+
+
+@dataclass
+class DiffRow:
+    """One row of a side-by-side diff. A side is None where that version has no line."""
+
+    kind: str  # "equal", "changed", "removed", "added"
+    left_number: int | None
+    left: list[Segment] | None
+    right_number: int | None
+    right: list[Segment] | None
+
+
+@dataclass
+class FieldDiff:
+    name: str
+    label: str
+    rows: list[DiffRow] = field(default_factory=list)  # text fields
+    removed: list[str] = field(default_factory=list)  # list fields
+    added: list[str] = field(default_factory=list)
+
+    @property
+    def is_list(self) -> bool:
+        return self.name in LIST_FIELDS
+
+
+def normalise_newlines(text: str) -> str:
+    """Browsers send CRLF from text areas; store and compare LF only."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _lines(text: str | None) -> list[str]:
+    return normalise_newlines(text or "").split("\n") if text else []
+
+
+def _intraline(old: str, new: str) -> tuple[list[Segment], list[Segment]]:
+    """Mark the words that differ between two versions of one line."""
+    old_tokens, new_tokens = _TOKEN.findall(old), _TOKEN.findall(new)
+    left: list[Segment] = []
+    right: list[Segment] = []
+    matcher = SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if i2 > i1:
+            left.append(Segment("".join(old_tokens[i1:i2]), tag != "equal"))
+        if j2 > j1:
+            right.append(Segment("".join(new_tokens[j1:j2]), tag != "equal"))
+    return left, right
+
+
+def compare_text(old: str | None, new: str | None, *, context: int | None = None) -> list[DiffRow]:
+    """Side-by-side rows comparing two texts line by line, changed lines paired and marked word by word.
+
+    :param context: keep only this many unchanged lines around each change (None keeps every line).
+    """
+    old_lines, new_lines = _lines(old), _lines(new)
+    rows: list[DiffRow] = []
+    matcher = SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            rows.extend(
+                DiffRow("equal", i + 1, [Segment(old_lines[i])], j + 1, [Segment(new_lines[j])])
+                for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+            )
+            continue
+        pairs = max(i2 - i1, j2 - j1)
+        for offset in range(pairs):
+            i, j = i1 + offset, j1 + offset
+            has_old, has_new = i < i2, j < j2
+            if has_old and has_new:
+                left, right = _intraline(old_lines[i], new_lines[j])
+                rows.append(DiffRow("changed", i + 1, left, j + 1, right))
+            elif has_old:
+                rows.append(DiffRow("removed", i + 1, [Segment(old_lines[i], True)], None, None))
+            else:
+                rows.append(DiffRow("added", None, None, j + 1, [Segment(new_lines[j], True)]))
+    if context is None:
+        return rows
+    changed = [n for n, row in enumerate(rows) if row.kind != "equal"]
+    keep = {n for c in changed for n in range(c - context, c + context + 1)}
+    return [row for n, row in enumerate(rows) if n in keep]
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    return str(value)
+
+
+def compare_snapshots(
+    old: dict[str, Any], new: dict[str, Any], *, context: int | None = 3
+) -> list[FieldDiff]:
+    """The fields that differ between two article snapshots, in form order."""
+    diffs = []
+    for name, label in FIELD_LABELS.items():
+        before, after = old.get(name), new.get(name)
+        if (before or None) == (after or None):
+            continue
+        diff = FieldDiff(name, label)
+        if name in LIST_FIELDS:
+            before_list, after_list = list(before or []), list(after or [])
+            diff.removed = [v for v in before_list if v not in after_list]
+            diff.added = [v for v in after_list if v not in before_list]
+            if not diff.removed and not diff.added:  # same values, new order
+                diff.rows = compare_text(_as_text(before_list), _as_text(after_list))
+        else:
+            diff.rows = compare_text(_as_text(before), _as_text(after), context=context)
+        diffs.append(diff)
+    return diffs
+
+
+# --- Three-way merge ------------------------------------------------------------------------------
+
+
+def _matches(base: list[str], other: list[str]) -> dict[int, int]:
+    matcher = SequenceMatcher(None, base, other, autojunk=False)
+    return {block.a + n: block.b + n for block in matcher.get_matching_blocks() for n in range(block.size)}
+
+
+@dataclass
+class TextMerge:
+    text: str
+    conflicts: int
+
+
+def merge_text(base: str, mine: str, theirs: str) -> TextMerge:
+    """Merge two edits of ``base`` line by line (diff3): changes on different lines combine; where both
+    changed the same lines, both versions are kept between conflict markers, so neither is lost.
+    """
+    base_lines, my_lines, their_lines = (_lines(t) for t in (base, mine, theirs))
+    mine_at, theirs_at = _matches(base_lines, my_lines), _matches(base_lines, their_lines)
+    out: list[str] = []
+    conflicts = 0
+    o = a = b = 0
+
+    def resolve(o_part: list[str], a_part: list[str], b_part: list[str]) -> None:
+        nonlocal conflicts
+        if a_part == b_part or b_part == o_part:
+            out.extend(a_part)
+        elif a_part == o_part:
+            out.extend(b_part)
+        else:
+            conflicts += 1
+            out.extend([CONFLICT_START, *a_part, CONFLICT_MIDDLE, *b_part, CONFLICT_END])
+
+    while True:
+        stable = 0
+        while o + stable < len(base_lines) and (
+            mine_at.get(o + stable) == a + stable and theirs_at.get(o + stable) == b + stable
+        ):
+            stable += 1
+        if stable:
+            out.extend(base_lines[o : o + stable])
+            o, a, b = o + stable, a + stable, b + stable
+            continue
+        following = next(
+            (
+                x
+                for x in range(o, len(base_lines))
+                if x in mine_at and x in theirs_at and mine_at[x] >= a and theirs_at[x] >= b
+            ),
+            None,
+        )
+        if following is None:
+            resolve(base_lines[o:], my_lines[a:], their_lines[b:])
+            break
+        resolve(
+            base_lines[o:following], my_lines[a : mine_at[following]], their_lines[b : theirs_at[following]]
+        )
+        o, a, b = following, mine_at[following], theirs_at[following]
+    return TextMerge("\n".join(out), conflicts)
+
+
+@dataclass
+class SnapshotMerge:
+    """An editor's save merged with a colleague's: the result to put back in the form, and what clashed."""
+
+    data: dict[str, Any]
+    conflicts: list[str]  # fields both changed differently; the text holds both, or the editor's value
+    theirs_changed: list[str]  # fields only the colleague changed, taken from the current version
+
+
+def merge_snapshots(
+    base: dict[str, Any] | None, mine: dict[str, Any], theirs: dict[str, Any]
+) -> SnapshotMerge:
+    """Merge the editor's snapshot (``mine``) with the current one (``theirs``), both made from ``base``.
+
+    Without a base (history unreadable), every difference counts as a conflict and the editor's value wins.
+    """
+    merged = dict(mine)
+    conflicts: list[str] = []
+    theirs_changed: list[str] = []
+    for name in FIELD_LABELS:
+        my_value, their_value = mine.get(name), theirs.get(name)
+        if my_value == their_value:
+            continue
+        base_value = base.get(name) if base is not None else None
+        if base is not None and my_value == base_value:
+            merged[name] = their_value
+            theirs_changed.append(name)
+        elif base is not None and their_value == base_value:
+            continue
+        elif name in LIST_FIELDS and base is not None:
+            # Apply my additions and removals to theirs.
+            base_list, my_list = list(base_value or []), list(my_value or [])
+            result = [v for v in their_value or [] if v in my_list or v not in base_list]
+            result += [v for v in my_list if v not in base_list and v not in result]
+            merged[name] = result
+        elif name in {"body", "summary", "contact_public", "contact_internal"} and base is not None:
+            text = merge_text(_as_text(base_value), _as_text(my_value), _as_text(their_value))
+            merged[name] = text.text
+            if text.conflicts:
+                conflicts.append(name)
+        else:
+            conflicts.append(name)
+    return SnapshotMerge(merged, conflicts, theirs_changed)
+
+
+def has_conflict_markers(text: str) -> bool:
+    return any(line.strip() in {CONFLICT_START, CONFLICT_MIDDLE, CONFLICT_END} for line in _lines(text))
