@@ -33,11 +33,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from kb import auth_session, cli, templating
+    from kb import auth_session, cli, delivery, templating
     from kb.views import errors, public
 
     auth_session.init_app(app)
     templating.init_app(app)
+    delivery.init_app(app)
     app.register_blueprint(public.bp)
     errors.init_app(app)
     cli.init_app(app)

@@ -5,11 +5,20 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import select
+from flask_login import AnonymousUserMixin
+from sqlalchemy import func, select
 
 from kb.access import readable_clause
 from kb.extensions import db
-from kb.models import Area, Article, Kind, RoleType, Tag
+from kb.models import Area, Article, Kind, RoleType, Tag, article_tags
+
+# The page the unit's own box on the capability map opens.
+ABOUT_UNIT_SLUG = "about-the-unit"
+
+
+def anonymous_reader() -> AnonymousUserMixin:
+    """A reader who is not signed in: what the sitemap and shared links may show, whoever asks."""
+    return AnonymousUserMixin()
 
 
 def readable_article(slug: str, user: Any = None) -> Article | None:
@@ -51,3 +60,32 @@ def tag_by_slug(slug: str) -> Tag | None:
 
 def role_type_by_slug(slug: str) -> RoleType | None:
     return db.session.scalar(select(RoleType).where(RoleType.slug == slug))
+
+
+def areas_with_articles(user: Any = None) -> list[Area]:
+    """Areas holding at least one article the reader may see, in display order."""
+    stmt = (
+        select(Area)
+        .where(Area.id.in_(select(Article.area_id).where(readable_clause(user))))
+        .order_by(Area.position)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def tags_with_counts(user: Any = None) -> list[tuple[Tag, int]]:
+    """Tags with the number of articles the reader may see under each; tags with none are left out."""
+    count = func.count(Article.id)
+    stmt = (
+        select(Tag, count)
+        .join(article_tags, article_tags.c.tag_id == Tag.id)
+        .join(Article, Article.id == article_tags.c.article_id)
+        .where(readable_clause(user))
+        .group_by(Tag.id)
+        .order_by(Tag.position)
+    )
+    return [(tag, n) for tag, n in db.session.execute(stmt)]
+
+
+def articles_by_acronym(user: Any = None) -> dict[str, Article]:
+    """Readable articles keyed by their acronym, so the glossary can link a team's acronym to its page."""
+    return {a.acronym: a for a in readable_articles(user, Article.acronym != "")}

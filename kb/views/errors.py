@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request, url_for
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -26,14 +27,40 @@ MESSAGES = {
     503: ("The service is busy", "Please try again in a minute."),
 }
 
+# Used when even the error template cannot be rendered (for example the database is down and the page
+# header needs the signed-in user): plain HTML that needs nothing but the stylesheet.
+FALLBACK_PAGE = """<!doctype html>
+<html lang="en-GB"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} - SEROCU Capability Knowledge Base</title>{stylesheet}</head>
+<body><header class="site-header"><div class="wrap site-header__inner">
+<a class="site-name" href="/"><span class="site-name__unit">SEROCU</span>
+<span class="site-name__product">Capability Knowledge Base</span></a></div></header>
+<main id="main" class="wrap site-main"><div class="error-page"><h1>{title}</h1><p class="lead">{message}</p>
+<p><a href="/">Go to the home page</a></p><p class="error-page__code">Error {code}</p></div></main>
+</body></html>"""
+
 
 def render_error(code: int, title: str | None = None, message: str | None = None):
     default_title, default_message = MESSAGES.get(code, MESSAGES[500])
+    title, message = title or default_title, message or default_message
     if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
-        return {"error": title or default_title, "status": code}, code
-    return render_template(
-        "errors/error.html", code=code, title=title or default_title, message=message or default_message
-    ), code
+        return {"error": title, "status": code}, code
+    try:
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+    except Exception:  # the error page must not fail in turn: answer with the plain page
+        current_app.logger.exception("The error page for %s could not be rendered", code)
+        return _fallback_page(code, title, message), code
+
+
+def _fallback_page(code: int, title: str, message: str) -> str:
+    try:
+        stylesheet = f'<link rel="stylesheet" href="{escape(url_for("static", filename="site.css"))}">'
+    except Exception:
+        stylesheet = ""
+    return FALLBACK_PAGE.format(
+        title=escape(title), message=escape(message), code=code, stylesheet=stylesheet
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -1,12 +1,15 @@
-"""The public site: home, capability pages and browsing by tag or area."""
+"""The public site: home, capability pages, browsing by tag or area, the glossary, sitemap and robots."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from itertools import groupby
+
+from flask import Blueprint, Response, abort, render_template, url_for
 
 from kb.access import PUBLIC, access, can_read
-from kb.models import Article
-from kb.services import catalogue
+from kb.models import Article, GlossaryTerm
+from kb.services import capability_map, catalogue
+from kb.services.glossary import all_terms
 
 bp = Blueprint("public", __name__)
 
@@ -14,8 +17,16 @@ bp = Blueprint("public", __name__)
 @bp.get("/")
 @access(PUBLIC)
 def home() -> str:
-    """Show the search box and the capability directory grouped by area."""
-    return render_template("public/home.html", directory=catalogue.directory(), pages=catalogue.pages())
+    """Show the search box, the capability map, the directory grouped by area and the about pages."""
+    directory = catalogue.directory()
+    about = catalogue.readable_article(catalogue.ABOUT_UNIT_SLUG)
+    maps = capability_map.capability_maps(
+        directory,
+        unit_url=url_for(".article", slug=about.slug) if about else url_for(".directory"),
+        article_url=lambda item: url_for(".article", slug=item.slug),
+        area_url=lambda area: url_for(".area", slug=area.slug),
+    )
+    return render_template("public/home.html", directory=directory, pages=catalogue.pages(), maps=maps)
 
 
 @bp.get("/capabilities")
@@ -44,9 +55,7 @@ def area(slug: str) -> str:
     """List the readable capabilities of one area."""
     found = catalogue.area_by_slug(slug) or abort(404)
     items = catalogue.readable_articles(None, Article.area_id == found.id)
-    return render_template(
-        "public/browse.html", heading=found.name, description=found.description, items=items
-    )
+    return render_template("public/area.html", area=found, items=items, areas=catalogue.areas_with_articles())
 
 
 @bp.get("/tags/<slug>")
@@ -55,4 +64,38 @@ def tag(slug: str) -> str:
     """List the readable capabilities with one tag."""
     found = catalogue.tag_by_slug(slug) or abort(404)
     items = catalogue.readable_articles(None, Article.tags.any(id=found.id))
-    return render_template("public/browse.html", heading=f"Tagged {found.name}", description="", items=items)
+    return render_template("public/tag.html", tag=found, items=items, tags=catalogue.tags_with_counts())
+
+
+@bp.get("/glossary")
+@access(PUBLIC)
+def glossary() -> str:
+    """List every acronym and term in the glossary, linking teams to their pages."""
+    groups = [(letter, list(entries)) for letter, entries in groupby(all_terms(), key=_index_letter)]
+    return render_template("public/glossary.html", groups=groups, team_pages=catalogue.articles_by_acronym())
+
+
+def _index_letter(entry: GlossaryTerm) -> str:
+    first = entry.term[:1].upper()
+    return first if first.isalpha() else "#"
+
+
+@bp.get("/sitemap.xml")
+@access(PUBLIC)
+def sitemap() -> Response:
+    """List the public pages for search engines: never an internal or unpublished article."""
+    everyone = catalogue.anonymous_reader()
+    xml = render_template(
+        "public/sitemap.xml",
+        articles=catalogue.readable_articles(everyone),
+        areas=catalogue.areas_with_articles(everyone),
+        tags=[tag for tag, _ in catalogue.tags_with_counts(everyone)],
+    )
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+@access(PUBLIC)
+def robots() -> Response:
+    """Tell crawlers where the sitemap is and keep them out of search results and signed-in pages."""
+    return Response(render_template("public/robots.txt"), mimetype="text/plain")
