@@ -44,7 +44,16 @@ class Layout:
         return max(8, int((box_width - 2 * self.box_pad_x) / (self.font_size * self.glyph_width)))
 
 
-NARROW = Layout(name="narrow", width=360, columns=2, font_size=13)
+# The stylesheet sets the same colours (and the hover and focus states); these attributes keep the map
+# legible where no stylesheet applies, such as a saved copy of the page.
+COLOURS = {  # kind: (box fill, box stroke, text fill, font weight)
+    "unit": ("#0b2545", "#0b2545", "#ffffff", "700"),
+    "area": ("#0b2545", "#0b2545", "#ffffff", "700"),
+    "capability": ("#ffffff", "#1a4f8b", "#1a4f8b", "400"),
+    "team": ("#ffffff", "#2e6cb5", "#1a4f8b", "400"),
+}
+
+NARROW = Layout(name="narrow", width=360, columns=2, font_size=14)
 WIDE = Layout(name="wide", width=1000, columns=4, font_size=14)
 LAYOUTS = (NARROW, WIDE)
 
@@ -67,22 +76,25 @@ class _Canvas:
             f"{escape(line)}{' ' if i < len(lines) - 1 else ''}</tspan>"
             for i, line in enumerate(lines)
         )
+        box_fill, box_stroke, text_fill, weight = COLOURS.get(kind, COLOURS["capability"])
         self.parts.append(
             f'<a href="{escape(url)}" class="map-link map-link--{kind}">'
-            f'<rect class="map-box" x="{x:g}" y="{y:g}" width="{width:g}" height="{height:g}" rx="4"/>'
-            f'<text class="map-label">{spans}</text></a>'
+            f'<rect class="map-box" x="{x:g}" y="{y:g}" width="{width:g}" height="{height:g}" rx="4"'
+            f' fill="{box_fill}" stroke="{box_stroke}" stroke-width="1.5"/>'
+            f'<text class="map-label" fill="{text_fill}" font-weight="{weight}">{spans}</text></a>'
         )
         self.link_count += 1
         return height
 
     def panel(self, x: float, y: float, width: float, height: float) -> None:
         self.parts.append(
-            f'<rect class="map-panel" x="{x:g}" y="{y:g}" width="{width:g}" height="{height:g}" rx="6"/>'
+            f'<rect class="map-panel" x="{x:g}" y="{y:g}" width="{width:g}" height="{height:g}" rx="6"'
+            ' fill="#f3f5f8" stroke="#b1b4b6"/>'
         )
 
     def line(self, points: Sequence[tuple[float, float]]) -> None:
         path = " ".join(f"{'M' if i == 0 else 'L'}{x:g} {y:g}" for i, (x, y) in enumerate(points))
-        self.parts.append(f'<path class="map-connector" d="{path}"/>')
+        self.parts.append(f'<path class="map-connector" d="{path}" fill="none" stroke="#505a5f"/>')
 
 
 def wrap(text: str, width: int) -> list[str]:
@@ -159,6 +171,7 @@ def render_map(
         '<svg xmlns="http://www.w3.org/2000/svg"'
         f' class="capability-map__svg capability-map__svg--{layout.name}"'
         f' viewBox="0 0 {layout.width} {height:g}" width="{layout.width}" height="{height:g}"'
+        f' font-size="{layout.font_size}"'
         f' aria-labelledby="{title_id}">'
         f'<title id="{title_id}">{escape(title)}</title>' + "".join(canvas.parts) + "</svg>"
     )
