@@ -1,11 +1,29 @@
-"""Loading the signed-in user from the session, and refusing sessions that were ended."""
+"""Sessions: loading the signed-in user, refusing ended sessions, idle and absolute time-outs, and the
+forced password change.
+
+A session names its user as ``"<user id>:<session token>"`` (``User.get_id``). Rotating the token (sign-out,
+password change, disable, role change) ends every session that carries the old one, including copies of
+the cookie kept elsewhere.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+import logging
+import re
+import time
+
+from flask import Flask, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
 
 from kb.extensions import db, login_manager
-from kb.models import User
+from kb.models import User, UserRole
+
+SEEN_AT = "kb_seen_at"  # epoch seconds of the last request, for the idle time-out
+SIGNED_IN_AT = "kb_signed_in_at"  # epoch seconds of sign-in, for the absolute limit
+# Endpoints a user who must change their password may still reach.
+ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset({"auth.change_password", "auth.logout", "static"})
+# Form fields never shown back on the "signed out, nothing saved" page.
+_NOT_ECHOED = re.compile(r"password|csrf|token|version|base_revision|next", re.IGNORECASE)
 
 
 @login_manager.user_loader
@@ -20,8 +38,87 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
+def start_session() -> None:
+    """Mark the moment of sign-in; call right after ``login_user`` in a freshly cleared session."""
+    now = time.time()
+    session[SIGNED_IN_AT] = now
+    session[SEEN_AT] = now
+
+
+def has_idle_timeout(user: User) -> bool:
+    """Editors and admins are signed out after a while without a request; staff are not."""
+    return user.has_role(UserRole.EDITOR)
+
+
+def _idle_limit_seconds() -> float:
+    return float(current_app.config["IDLE_TIMEOUT_MINUTES"]) * 60
+
+
+def _absolute_limit_seconds() -> float:
+    return current_app.permanent_session_lifetime.total_seconds()
+
+
+def enforce_session_rules():
+    """End idle or too-old sessions, and send a user who must change their password to that page."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = time.time()
+    signed_in_at = session.get(SIGNED_IN_AT)
+    seen_at = session.get(SEEN_AT)
+    if not isinstance(signed_in_at, int | float) or now - signed_in_at > _absolute_limit_seconds():
+        return _end_session(reason="expired")
+    if has_idle_timeout(current_user) and (
+        not isinstance(seen_at, int | float) or now - seen_at > _idle_limit_seconds()
+    ):
+        return _end_session(reason="idle")
+    session[SEEN_AT] = now
+    if current_user.must_change_password and request.endpoint not in ALLOWED_BEFORE_PASSWORD_CHANGE:
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def _end_session(reason: str):
+    """Sign out this browser's session. A form sent after the time-out is shown back, never just dropped."""
+    logout_user()
+    session.clear()
+    if request.method == "POST":
+        unsaved = [
+            (name, value)
+            for name, value in request.form.items(multi=True)
+            if value.strip() and not _NOT_ECHOED.search(name)
+        ]
+        return (
+            render_template(
+                "auth/signed_out.html",
+                reason=reason,
+                unsaved=unsaved,
+                login_url=url_for("auth.login", next=request.path, reason=reason),
+            ),
+            401,
+        )
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?"), reason=reason))
+
+
+class RedactSetPasswordLinks(logging.Filter):
+    """Keep one-time set-password tokens out of log lines (the development server logs every path)."""
+
+    PATTERN = re.compile(r"(/account/set-password/)[^\s/?\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.PATTERN.sub(r"\1[redacted]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+    app.before_request(enforce_session_rules)
+    for name in ("werkzeug", "waitress", app.logger.name):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSetPasswordLinks) for f in logger.filters):
+            logger.addFilter(RedactSetPasswordLinks())

@@ -209,7 +209,7 @@ def create_article(
     article.updated_by_id = author.id if author else None
     db.session.flush()
     _add_revision(article, data, action=action, author=author, note=note)
-    audit.record(f"article.{action}", user=author, target=article.slug, version=1)
+    audit.record(f"article.{action}", user=author, target=article.slug, version=1, status=article.status)
     if commit:
         db.session.commit()
     return article
@@ -447,6 +447,41 @@ def delete_article(article: Article, *, author: User | None) -> None:
     db.session.flush()
     db.session.delete(article)
     db.session.commit()
+
+
+@dataclass
+class Vocabulary:
+    """The choices an editor picks from, as (slug, name) pairs in display order."""
+
+    areas: list[tuple[str, str]]
+    tags: list[tuple[str, str]]
+    roles: list[tuple[str, str]]
+    parents: list[tuple[str, str]]
+
+    def names(self) -> dict[str, dict[str, str]]:
+        return {
+            "area": dict(self.areas),
+            "tags": dict(self.tags),
+            "roles": dict(self.roles),
+            "parent": dict(self.parents),
+        }
+
+
+def vocabulary(exclude: Article | None = None) -> Vocabulary:
+    """Areas, tags, role types and the articles that can be a parent (not ``exclude`` itself)."""
+
+    def pairs(model: type) -> list[tuple[str, str]]:
+        return [(row.slug, row.name) for row in db.session.scalars(select(model).order_by(model.position))]
+
+    parents = select(Article.slug, Article.title).where(Article.kind == Kind.CAPABILITY.value)
+    if exclude is not None and exclude.id is not None:
+        parents = parents.where(Article.id != exclude.id)
+    return Vocabulary(
+        areas=pairs(Area),
+        tags=pairs(Tag),
+        roles=pairs(RoleType),
+        parents=[(slug, title) for slug, title in db.session.execute(parents.order_by(Article.title))],
+    )
 
 
 @dataclass

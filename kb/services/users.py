@@ -359,6 +359,8 @@ def change_role(user: User, role: str, *, by: User) -> None:
     _check_role(role)
     if role == user.role:
         return
+    if user.id == by.id:
+        raise AccountError("You cannot change your own role; ask another admin.")
     if role != UserRole.ADMIN:
         _keep_an_admin(user)
     old = user.role
@@ -373,6 +375,8 @@ def set_active(user: User, active: bool, *, by: User) -> None:
     """Disable an account (its sessions end at once) or enable it again."""
     if active == user.active:
         return
+    if user.id == by.id:
+        raise AccountError("You cannot disable your own account; ask another admin.")
     if not active:
         _keep_an_admin(user)
         end_sessions(user)

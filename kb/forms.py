@@ -1,0 +1,342 @@
+"""Forms (Flask-WTF): sign-in, passwords, the article editor, accounts, and the GET filters.
+
+Messages follow the GOV.UK Design System's wording ("Enter ...", "Select ..."); every field is rendered
+by the one macro in ``templates/_forms.html``, which also builds the linked error summary. A form that
+fails validation is shown again with everything the user typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    Field,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from kb.models import Status, UserRole, Visibility
+from kb.services.articles import ArticleData
+from kb.services.diffs import has_conflict_markers, normalise_newlines
+from kb.services.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordMethod
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _newlines(value: Any) -> Any:
+    return normalise_newlines(value) if isinstance(value, str) else value
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A group of checkboxes (one value each), rendered in a fieldset by the field macro."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _password_rules(label: str) -> list:
+    return [
+        InputRequired(f"Enter {label}"),
+        Length(
+            min=MIN_PASSWORD_LENGTH,
+            max=MAX_PASSWORD_LENGTH,
+            message=f"The password must be at least {MIN_PASSWORD_LENGTH} characters long",
+        ),
+    ]
+
+
+# --- Signing in and passwords ---------------------------------------------------------------------
+
+
+class LoginForm(FlaskForm):
+    email = StringField("E-mail address", [InputRequired("Enter your e-mail address")], filters=[_strip])
+    password = PasswordField("Password", [InputRequired("Enter your password")])
+    next = HiddenField()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", [InputRequired("Enter your current password")])
+    new_password = PasswordField("New password", _password_rules("a new password"))
+    confirm_password = PasswordField(
+        "Confirm the new password",
+        [
+            InputRequired("Enter the new password again"),
+            EqualTo("new_password", "The passwords do not match"),
+        ],
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    new_password = PasswordField("New password", _password_rules("a new password"))
+    confirm_password = PasswordField(
+        "Confirm the new password",
+        [
+            InputRequired("Enter the new password again"),
+            EqualTo("new_password", "The passwords do not match"),
+        ],
+    )
+
+
+# --- The article editor ---------------------------------------------------------------------------
+
+STATUS_CHOICES = [
+    (Status.DRAFT.value, "Draft"),
+    (Status.PUBLISHED.value, "Published"),
+    (Status.ARCHIVED.value, "Archived"),
+]
+STATUS_HINTS = {
+    Status.DRAFT.value: "Saved but not shown to readers. On a published article, readers keep seeing the "
+    "published text until you publish this draft.",
+    Status.PUBLISHED.value: "Shown on the site and in search as soon as you save.",
+    Status.ARCHIVED.value: "Retired: hidden from readers and search, kept with its history, can be restored.",
+}
+VISIBILITY_CHOICES = [(Visibility.PUBLIC.value, "Public"), (Visibility.INTERNAL.value, "Internal")]
+VISIBILITY_HINTS = {
+    Visibility.PUBLIC.value: "Candidates and everyone else can read it.",
+    Visibility.INTERNAL.value: "Only signed-in staff can read it.",
+}
+TEXT_FIELDS_THAT_MAY_HOLD_MERGES = ("summary", "body", "contact_public", "contact_internal")
+
+
+class ArticleForm(FlaskForm):
+    title = StringField(
+        "Title",
+        [
+            InputRequired("Enter a title"),
+            Length(max=200, message="The title must be 200 characters or fewer"),
+        ],
+        filters=[_strip],
+    )
+    acronym = StringField(
+        "Acronym (optional)",
+        [Optional(), Length(max=40, message="The acronym must be 40 characters or fewer")],
+        filters=[_strip],
+    )
+    summary = TextAreaField(
+        "Summary",
+        [
+            InputRequired("Enter a summary"),
+            Length(max=300, message="The summary must be 300 characters or fewer"),
+        ],
+        filters=[_strip, _newlines],
+    )
+    body = TextAreaField(
+        "Body",
+        [Length(max=100_000, message="The body must be 100,000 characters or fewer")],
+        filters=[_newlines],
+    )
+    area = SelectField("Area", [InputRequired("Select an area")], validate_choice=False)
+    parent = SelectField("Parent capability (optional)", validate_choice=False)
+    tags = MultiCheckboxField("Tags", validate_choice=False)
+    roles = MultiCheckboxField("Role types", validate_choice=False)
+    partners = TextAreaField(
+        "Partners (optional)",
+        [Length(max=2000, message="The partners must be 2,000 characters or fewer")],
+        filters=[_newlines],
+    )
+    contact_public = TextAreaField(
+        "Public contact (optional)",
+        [Length(max=5000, message="The public contact must be 5,000 characters or fewer")],
+        filters=[_newlines],
+    )
+    contact_internal = TextAreaField(
+        "Internal contact (optional, staff only)",
+        [Length(max=5000, message="The internal contact must be 5,000 characters or fewer")],
+        filters=[_newlines],
+    )
+    visibility = RadioField(
+        "Who can read it", [InputRequired("Select who can read it")], choices=VISIBILITY_CHOICES
+    )
+    status = RadioField("Status", [InputRequired("Select a status")], choices=STATUS_CHOICES)
+    note = StringField(
+        "Change note (optional)",
+        [Optional(), Length(max=300, message="The change note must be 300 characters or fewer")],
+        filters=[_strip],
+    )
+    # The version the editor started from (a stale one is a conflict) and the revision it was (merge base).
+    version = HiddenField()
+    base_revision = HiddenField()
+
+    def set_vocabulary(
+        self,
+        areas: list[tuple[str, str]],
+        tags: list[tuple[str, str]],
+        roles: list[tuple[str, str]],
+        parents: list[tuple[str, str]],
+    ) -> None:
+        """Offer the current areas, tags, role types and possible parents as choices."""
+        self.area.choices = [("", "Select an area"), *areas]
+        self.tags.choices = tags
+        self.roles.choices = roles
+        self.parent.choices = [("", "None"), *parents]
+
+    def validate_area(self, field: Field) -> None:
+        if field.data not in {value for value, _ in field.choices if value}:
+            raise ValidationError("Select an area")
+
+    def validate_parent(self, field: Field) -> None:
+        if field.data and field.data not in {value for value, _ in field.choices}:
+            raise ValidationError("Select a parent capability from the list")
+
+    def validate_tags(self, field: Field) -> None:
+        if set(field.data or []) - {value for value, _ in field.choices}:
+            raise ValidationError("Select tags from the list")
+
+    def validate_roles(self, field: Field) -> None:
+        if set(field.data or []) - {value for value, _ in field.choices}:
+            raise ValidationError("Select role types from the list")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for name in TEXT_FIELDS_THAT_MAY_HOLD_MERGES:
+            field = self[name]
+            if field.data and has_conflict_markers(field.data):
+                field.errors = [
+                    *field.errors,
+                    f"{field.label.text.split(' (')[0]} still holds conflict markers: keep the text you want "
+                    "and delete the marker lines",
+                ]
+                valid = False
+        return valid
+
+    @property
+    def started_from_version(self) -> int | None:
+        """The version the form was loaded from, or None if it is missing or not a number (a conflict)."""
+        value = (self.version.data or "").strip()
+        return int(value) if value.isdigit() else None
+
+    @property
+    def started_from_revision(self) -> int | None:
+        value = (self.base_revision.data or "").strip()
+        return int(value) if value.isdigit() else None
+
+    def article_data(self, kind: str) -> ArticleData:
+        """What the editor typed, as the article service takes it."""
+        return ArticleData(
+            title=self.title.data or "",
+            summary=self.summary.data or "",
+            body=self.body.data or "",
+            area=self.area.data or "",
+            acronym=self.acronym.data or "",
+            kind=kind,
+            parent=self.parent.data or None,
+            tags=list(self.tags.data or []),
+            roles=list(self.roles.data or []),
+            partners=[line.strip() for line in (self.partners.data or "").split("\n") if line.strip()],
+            contact_public=self.contact_public.data or "",
+            contact_internal=self.contact_internal.data or "",
+            visibility=self.visibility.data or Visibility.PUBLIC.value,
+            status=self.status.data or Status.DRAFT.value,
+        )
+
+    @staticmethod
+    def form_data(data: ArticleData | dict[str, Any]) -> dict[str, Any]:
+        """Field values for an article (or a revision's snapshot), to fill the form with."""
+        values = data if isinstance(data, dict) else data.snapshot()
+        result = {k: v for k, v in values.items() if k != "partners"}
+        result["partners"] = "\n".join(values.get("partners") or [])
+        result["parent"] = values.get("parent") or ""
+        return result
+
+
+class ActionForm(FlaskForm):
+    """A button that changes an article (publish, archive, restore, ...): CSRF and the version it saw."""
+
+    version = HiddenField()
+
+    @property
+    def started_from_version(self) -> int | None:
+        value = (self.version.data or "").strip()
+        return int(value) if value.isdigit() else None
+
+
+class DeleteArticleForm(FlaskForm):
+    confirm = StringField("To confirm, type the article's web address name", filters=[_strip])
+
+    def __init__(self, slug: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.expected_slug = slug
+
+    def validate_confirm(self, field: Field) -> None:
+        if field.data != self.expected_slug:
+            raise ValidationError(f"Type {self.expected_slug} to confirm that it should be deleted for good")
+
+
+class EditorFilterForm(FlaskForm):
+    """The article list's search and filters: read from the query string, no CSRF (it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search articles", [Optional(), Length(max=200)], filters=[_strip])
+    status = MultiCheckboxField("Status", choices=STATUS_CHOICES, validate_choice=False)
+    visibility = MultiCheckboxField("Visibility", choices=VISIBILITY_CHOICES, validate_choice=False)
+    area = SelectField("Area", validate_choice=False)
+
+    def selected(self, name: str) -> list[str]:
+        """The chosen values of a filter that are real choices; anything else typed in the URL is ignored."""
+        field = self[name]
+        allowed = {value for value, _ in field.choices if value}
+        values = field.data if isinstance(field.data, list) else [field.data]
+        return [v for v in values if v in allowed]
+
+
+# --- Accounts -------------------------------------------------------------------------------------
+
+ROLE_CHOICES = [
+    (UserRole.STAFF.value, "Staff"),
+    (UserRole.EDITOR.value, "Editor"),
+    (UserRole.ADMIN.value, "Admin"),
+]
+ROLE_HINTS = {
+    UserRole.STAFF.value: "Reads internal articles and contacts.",
+    UserRole.EDITOR.value: "Also writes, publishes and retires articles, and rebuilds the search index.",
+    UserRole.ADMIN.value: "Also manages accounts and reads the audit log.",
+}
+METHOD_CHOICES = [
+    (PasswordMethod.LINK.value, "A one-time link to choose a password"),
+    (PasswordMethod.TEMPORARY.value, "A temporary password, to be changed at first sign-in"),
+]
+
+
+class AccountForm(FlaskForm):
+    email = StringField(
+        "E-mail address",
+        [InputRequired("Enter an e-mail address"), Length(max=254, message="The e-mail address is too long")],
+        filters=[_strip],
+    )
+    role = RadioField("Role", [InputRequired("Select a role")], choices=ROLE_CHOICES)
+    method = RadioField(
+        "How they get their password",
+        [InputRequired("Select how they get their password")],
+        choices=METHOD_CHOICES,
+    )
+
+
+class RoleForm(FlaskForm):
+    role = RadioField("Role", [InputRequired("Select a role")], choices=ROLE_CHOICES)
+
+
+class ResetPasswordForm(FlaskForm):
+    method = RadioField(
+        "How they get their new password",
+        [InputRequired("Select how they get their new password")],
+        choices=METHOD_CHOICES,
+    )
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    action = SelectField("Action", validate_choice=False)

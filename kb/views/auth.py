@@ -1,0 +1,159 @@
+"""Signing in and out, and passwords: ``/login``, ``/logout``, ``/account/...``."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from kb.access import PUBLIC, access
+from kb.auth_session import start_session
+from kb.extensions import limiter
+from kb.forms import ChangePasswordForm, LoginForm, SetPasswordForm
+from kb.models import User, UserRole
+from kb.services import users
+from kb.services.users import AccountError, SignIn
+
+bp = Blueprint("auth", __name__)
+
+# One message for an unknown e-mail, a wrong password and a disabled account: it must not tell them apart.
+SIGN_IN_REFUSED = "Enter a correct e-mail address and password"
+LOCKED_TITLE = "Too many sign-in attempts"
+TIMEOUT_MESSAGES = {
+    "idle": "You were signed out because you had not used the site for {minutes} minutes. "
+    "Sign in again to carry on.",
+    "expired": "Your session has ended. Sign in again to carry on.",
+}
+SET_PASSWORD_SESSION_KEY = "kb_set_password_token"  # noqa: S105 (a session key name)
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None: never ``//host``, ``\\\\host`` or a scheme."""
+    if not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
+        return None
+    # Browsers read "\" as "/" and drop tabs and newlines, so "/\\evil" or "/\t/evil" would leave the site.
+    if "\\" in target or any(ord(c) <= 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or parts.path.startswith(("/login", "/logout")):
+        return None
+    return target
+
+
+def landing_page(user: User) -> str:
+    return url_for("editor.index") if user.has_role(UserRole.EDITOR) else url_for("public.home")
+
+
+def _locked_response() -> Response:
+    minutes = current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"]
+    return make_response(
+        render_template("auth/too_many_attempts.html", title=LOCKED_TITLE, minutes=minutes), 429
+    )
+
+
+def _login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@access(PUBLIC)
+@limiter.limit(_login_rate_limit, methods=["POST"], on_breach=lambda _limit: _locked_response())
+def login() -> Response | str | tuple[str, int]:
+    """Sign in with e-mail address and password."""
+    form = LoginForm(next=request.args.get("next", ""))
+    reason = request.args.get("reason", "")
+    if form.validate_on_submit():
+        result = users.authenticate(form.email.data or "", form.password.data or "")
+        if result.outcome is SignIn.LOCKED:
+            return _locked_response()
+        if result.outcome is SignIn.SIGNED_IN and result.user is not None:
+            # A new session: nothing from before sign-in (an attacker's planted values included) carries over.
+            session.clear()
+            login_user(result.user)
+            start_session()
+            target = safe_next(form.next.data) or landing_page(result.user)
+            return redirect(target, 303)
+        form.email.errors = [SIGN_IN_REFUSED]
+    message = TIMEOUT_MESSAGES.get(reason, "").format(minutes=current_app.config["IDLE_TIMEOUT_MINUTES"])
+    return render_template("auth/login.html", form=form, timeout_message=message)
+
+
+@bp.post("/logout")
+@access(PUBLIC)
+def logout() -> Response:
+    """Sign out: end every session of this user, so a copy of the old cookie no longer works."""
+    if current_user.is_authenticated:
+        users.sign_out(current_user._get_current_object())
+        logout_user()
+    session.clear()
+    flash("You have signed out.", "info")
+    return redirect(url_for("public.home"), 303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@access(UserRole.STAFF.value)
+def change_password() -> Response | str:
+    """Change your own password (forced on first sign-in with a temporary password)."""
+    form = ChangePasswordForm()
+    user: User = current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            users.change_password(user, form.current_password.data or "", form.new_password.data or "")
+        except AccountError as exc:
+            form.current_password.errors = [str(exc).rstrip(".")]
+        else:
+            # Other sessions ended with the token rotation; this one carries on under the new token.
+            session.clear()
+            login_user(user)
+            start_session()
+            flash("Your password has been changed.", "success")
+            return redirect(landing_page(user), 303)
+    return render_template("auth/change_password.html", form=form, forced=user.must_change_password)
+
+
+@bp.get("/account/set-password/<token>")
+@access(PUBLIC)
+def set_password_link(token: str) -> Response:
+    """Open a one-time set-password link: keep the token in the session and drop it from the address."""
+    session[SET_PASSWORD_SESSION_KEY] = token[:200]
+    response = redirect(url_for("auth.set_password"), 303)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/account/set-password", methods=["GET", "POST"])
+@access(PUBLIC)
+def set_password() -> Response | str | tuple[str, int]:
+    """Choose a password through a one-time link."""
+    token = session.get(SET_PASSWORD_SESSION_KEY, "")
+    user = users.user_for_set_password_token(token)
+    if user is None:
+        session.pop(SET_PASSWORD_SESSION_KEY, None)
+        return render_template("auth/set_password_expired.html"), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            users.set_password_with_token(token, form.new_password.data or "")
+        except AccountError as exc:
+            form.new_password.errors = [str(exc).rstrip(".")]
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            session.clear()
+            flash("Your password has been set. Sign in with it now.", "success")
+            return redirect(url_for("auth.login"), 303)
+    response = make_response(render_template("auth/set_password.html", form=form, email=user.email))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
