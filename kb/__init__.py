@@ -34,12 +34,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
 
     from kb import auth_session, cli, delivery, templating
-    from kb.views import errors, public
+    from kb.views import admin, auth, editor, errors, public
 
     auth_session.init_app(app)
     templating.init_app(app)
     delivery.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(editor.bp)
+    app.register_blueprint(admin.bp)
     errors.init_app(app)
     cli.init_app(app)
     return app
