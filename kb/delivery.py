@@ -82,6 +82,8 @@ def _compress(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_REGISTER", False)  # registered below, behind the CSRF check
     app.config.setdefault("COMPRESS_MIN_SIZE", 500)
+    # Static files are sent as streams; gzip too, for clients that offer nothing newer.
+    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["zstd", "br", "gzip", "deflate"])
     compress.init_app(app)
     app.url_defaults(_add_fingerprint)
     # after_request functions run in reverse order: cache headers are set first, then compression.
