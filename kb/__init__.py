@@ -34,7 +34,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
 
     from kb import auth_session, cli, delivery, templating
+    from kb.services import search as search_service
     from kb.views import admin, auth, editor, errors, public
+    from kb.views import api as api_views
+    from kb.views import search as search_views
 
     auth_session.init_app(app)
     templating.init_app(app)
@@ -43,6 +46,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(search_views.bp)
+    app.register_blueprint(api_views.bp)
+    search_service.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

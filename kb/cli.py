@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 
 from kb.models import UserRole
-from kb.services import content, transfer, users
+from kb.services import content, search, transfer, users
 
 kb_cli = AppGroup("kb", help="Capability Knowledge Base commands.")
 
@@ -49,6 +49,7 @@ def bootstrap_command() -> None:
     upgrade()
     report = content.seed()
     click.echo(f"Content: {report.summary()}.")
+    _bring_index_up_to_date()
     if current_app.config["ENV"] != "production" and users.count_users() == 0:
         password = users.generate_password()
         user = users.create_user(
@@ -59,6 +60,37 @@ def bootstrap_command() -> None:
         click.echo(f"    e-mail:   {user.email}")
         click.echo(f"    password: {password}")
         click.echo("")
+
+
+def _bring_index_up_to_date() -> None:
+    """Build the search index if it is missing or unreadable; otherwise re-index what is out of date."""
+    try:
+        if search.index_health().available:
+            repaired = search.repair_index()
+            click.echo(f"Search index: up to date{f' (re-indexed {len(repaired)})' if repaired else ''}.")
+            return
+        built = search.rebuild_index()
+    except search.RebuildInProgress:
+        click.echo("Search index: a rebuild is already running.")
+        return
+    click.echo(f"Search index: built {built.documents} documents in {built.seconds:.1f} s.")
+
+
+@kb_cli.command("reindex")
+@click.option(
+    "--repair", is_flag=True, help="Re-index only the articles that are out of date, missing or extra."
+)
+def reindex_command(repair: bool) -> None:
+    """Rebuild the search index from the database and swap it in atomically."""
+    try:
+        if repair:
+            fixed = search.repair_index()
+            click.echo(f"Re-indexed {len(fixed)} documents{': ' + ', '.join(fixed) if fixed else ''}.")
+            return
+        report = search.rebuild_index()
+    except (search.RebuildInProgress, search.IndexUnavailable) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Indexed {report.documents} documents in {report.seconds:.2f} s.")
 
 
 @kb_cli.command("export")

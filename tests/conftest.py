@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 
 from kb import create_app
 from kb.extensions import db
-from kb.services import content, users
+from kb.services import content, search, users
 
 PASSWORD = "correct horse battery staple"
 
@@ -30,12 +30,13 @@ def make_app(instance: Path, **overrides):
 
 @pytest.fixture(scope="session")
 def seeded_instance(tmp_path_factory) -> Path:
-    """An instance folder migrated and seeded once; each test gets a copy."""
+    """An instance folder migrated, seeded and indexed once; each test gets a copy (index included)."""
     instance = tmp_path_factory.mktemp("seeded")
     app = make_app(instance)
     with app.app_context():
         upgrade()
         content.seed()
+        search.rebuild_index()
         db.engine.dispose()
     return instance
 
@@ -78,3 +79,27 @@ def make_user(app):
         return users.create_user(email or f"{role}@example.police.uk", role, password)
 
     return _make
+
+
+class AuthActions:
+    """Sign in and out through the real /login and /logout, as a browser would."""
+
+    def __init__(self, client, make_user):
+        self._client = client
+        self._make_user = make_user
+
+    def login(self, role: str = "editor", email: str | None = None, password: str = PASSWORD, client=None):
+        """Create a user of ``role`` (unless ``email`` exists) and sign in; return the user."""
+        user = users.get_by_email(email) if email else None
+        user = user or self._make_user(role, email, password)
+        response = (client or self._client).post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 303, f"sign-in failed: {response.status_code}"
+        return user
+
+    def logout(self, client=None):
+        return (client or self._client).post("/logout")
+
+
+@pytest.fixture
+def auth(client, make_user):
+    return AuthActions(client, make_user)

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, render_template, url_for
 
 from kb.access import PUBLIC, access, can_read
 from kb.models import Article, GlossaryTerm
-from kb.services import capability_map, catalogue
+from kb.services import capability_map, catalogue, search
 from kb.services.glossary import all_terms
 
 bp = Blueprint("public", __name__)
@@ -45,7 +45,11 @@ def article(slug: str) -> str:
         abort(404)
     parent = item.parent if item.parent is not None and can_read(item.parent) else None
     return render_template(
-        "public/article.html", article=item, parent=parent, children=catalogue.readable_children(item)
+        "public/article.html",
+        article=item,
+        parent=parent,
+        children=catalogue.readable_children(item),
+        related=search.related(item),
     )
 
 

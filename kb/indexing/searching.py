@@ -1,0 +1,292 @@
+"""Reading the index for one operation: matching, ranking, facet postings, snippets, corrections.
+
+A ``Snapshot`` holds one searcher for the whole of one search, so that document numbers from its steps
+agree. Document sets are plain Python sets of document numbers: visibility, facet values and the query
+each give one, and set intersections (done in C) make disjunctive facet counts cheap. Sets derived from
+the index alone (the visible documents, each facet value's documents) are cached per index version.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from whoosh import query
+
+from kb.indexing.schema import SEARCH_FIELDS, SNIPPET_FIELDS, plain_analyzer, text_analyzer
+from kb.indexing.store import IndexStore
+
+SORTS = {
+    "relevance": None,
+    "title": ("title_sort", False),
+    "updated": ("updated", True),
+}
+# Fields indexed with ``spelling=True``: their unstemmed words are what "did you mean" proposes.
+SPELLING_FIELDS = ("title", "summary", "body")
+SNIPPET_LENGTH = 220
+MAX_CORRECTION_CANDIDATES = 40
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Which documents a reader may find: ``None`` for a field means any value (the editor's view)."""
+
+    statuses: tuple[str, ...] | None
+    visibilities: tuple[str, ...] | None
+
+    def as_query(self) -> query.Query:
+        clauses = []
+        for fieldname, values in (("status", self.statuses), ("visibility", self.visibilities)):
+            if values is not None:
+                clauses.append(query.Or([query.Term(fieldname, v) for v in values]))
+        return query.And(clauses) if clauses else query.Every()
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A piece of stored text with the character ranges that matched the query."""
+
+    text: str
+    marks: tuple[tuple[int, int], ...]
+    clipped_start: bool
+    clipped_end: bool
+
+
+class Snapshot:
+    """One searcher, used for every step of one operation."""
+
+    def __init__(self, store: IndexStore):
+        self.store = store
+        self.searcher = store.searcher()
+        self.reader = self.searcher.reader()
+        self._text = text_analyzer()
+        self._plain = plain_analyzer()
+
+    # --- document sets --------------------------------------------------------------------------------
+
+    def visible(self, visibility: Visibility) -> frozenset[int]:
+        """Every document the reader may find (cached per index version)."""
+        return self.store.cached(
+            self.searcher,
+            ("visible", visibility),
+            lambda: frozenset(self.searcher.docs_for_query(visibility.as_query())),
+        )
+
+    def matching(self, q: query.Query, within: frozenset[int]) -> set[int]:
+        """Documents matching ``q`` among ``within``."""
+        if not within:
+            return set()
+        return within.intersection(self.searcher.docs_for_query(q))
+
+    def value_docs(self, fieldname: str) -> dict[str, frozenset[int]]:
+        """For a facet field: value -> documents carrying it (cached per index version)."""
+
+        def compute() -> dict[str, frozenset[int]]:
+            return {
+                value: frozenset(self.searcher.docs_for_query(query.Term(fieldname, value)))
+                for value in self.reader.field_terms(fieldname)
+            }
+
+        return self.store.cached(self.searcher, ("values", fieldname), compute)
+
+    # --- ranking ----------------------------------------------------------------------------------------
+
+    def ranked(
+        self, q: query.Query | None, allowed: set[int] | frozenset[int], *, limit: int, sort: str
+    ) -> list[int]:
+        """Document numbers of the best ``limit`` documents in ``allowed``, best first."""
+        if not allowed or limit <= 0:
+            return []  # Whoosh treats an empty filter as no filter at all
+        allowed = allowed if type(allowed) is set else set(allowed)  # Whoosh takes a set, not a frozenset
+        sorting = SORTS.get(sort)
+        if q is None and sorting is None:
+            sorting = SORTS["title"]
+        if sorting is None:
+            results = self.searcher.search(q, filter=allowed, limit=limit)
+        else:
+            fieldname, reverse = sorting
+            results = self.searcher.search(
+                q if q is not None else query.Every(),
+                filter=allowed,
+                limit=limit,
+                sortedby=fieldname,
+                reverse=reverse,
+            )
+        return [docnum for _, docnum in results.top_n][:limit]
+
+    def ids(self, docnums: Iterable[int]) -> list[str]:
+        return [self.searcher.stored_fields(d)["id"] for d in docnums]
+
+    def docnum(self, article_id: int | str) -> int | None:
+        return self.searcher.document_number(id=str(article_id))
+
+    def stored(self, docnum: int) -> dict:
+        return self.searcher.stored_fields(docnum)
+
+    # --- snippets ---------------------------------------------------------------------------------------
+
+    def fragments(self, q: query.Query, docnums: Sequence[int]) -> dict[int, Fragment]:
+        """The best passage of each document's body (or summary) around the terms that matched.
+
+        Character offsets come from the postings (stored at index time), so no text is analysed again.
+        """
+        wanted = sorted(set(docnums))
+        if not wanted:
+            return {}
+        terms: dict[str, set[bytes]] = {f: set() for f in SNIPPET_FIELDS}
+        # Not Query.existing_terms(): in Whoosh 2.7.5 its loop variable overwrites its ``fieldname``
+        # argument, so after the first term it skips every leaf of another field.
+        for leaf in q.leaves():
+            if leaf.field() not in terms:
+                continue
+            for fieldname, text in leaf.expanded_terms(self.reader, phrases=True):
+                btext = text if isinstance(text, bytes) else self.reader.schema[fieldname].to_bytes(text)
+                if (fieldname, btext) in self.reader:
+                    terms[fieldname].add(btext)
+        found: dict[int, Fragment] = {}
+        for fieldname in SNIPPET_FIELDS:
+            spans: dict[int, list[tuple[int, int, bytes]]] = {}
+            for btext in terms[fieldname]:
+                matcher = self.searcher.postings(fieldname, btext)
+                for docnum in wanted:
+                    if docnum in found:
+                        continue
+                    if not matcher.is_active():
+                        break
+                    if matcher.id() < docnum:
+                        matcher.skip_to(docnum)
+                        if not matcher.is_active():
+                            break
+                    if matcher.id() == docnum:
+                        for _pos, start, end in matcher.value_as("characters"):
+                            spans.setdefault(docnum, []).append((start, end, btext))
+            for docnum, marks in spans.items():
+                text = self.searcher.stored_fields(docnum).get(fieldname) or ""
+                found[docnum] = best_fragment(text, marks)
+        return found
+
+    # --- words ------------------------------------------------------------------------------------------
+
+    def stems(self, text: str) -> list[str]:
+        return [t.text for t in self._text(text, mode="query")]
+
+    def in_lexicon(self, stem: str) -> bool:
+        """True when some document (visible or not) has this exact term: used only to choose between
+        exact and prefix matching, which the visibility filter then narrows."""
+        return any(self.reader.doc_frequency(f, stem) for f in SEARCH_FIELDS)
+
+    def visibly_used(self, stem: str, visible: frozenset[int]) -> bool:
+        """True when a document the reader may see contains the term."""
+        for fieldname in SEARCH_FIELDS:
+            if not self.reader.doc_frequency(fieldname, stem):
+                continue
+            if any(d in visible for d in self.searcher.postings(fieldname, stem).all_ids()):
+                return True
+        return False
+
+    def corrections(self, word: str) -> list[str]:
+        """Index words close to ``word`` (edit distance 1, or 2 for longer words), likeliest first."""
+        plain = [t.text for t in self._plain(word)]
+        if len(plain) != 1 or len(plain[0]) < 3 or plain[0].isdigit():
+            return []
+        word = plain[0]
+        maxdist = 1 if len(word) <= 4 else 2
+        candidates: set[str] = set()
+        for leaf, _offset in self.reader.leaf_readers():
+            for fieldname in SPELLING_FIELDS:
+                try:
+                    # Per segment: a segment reader walks its word graph; a multi-reader would scan.
+                    for candidate in leaf.terms_within(fieldname, word, maxdist, prefix=1):
+                        candidate = candidate.decode() if isinstance(candidate, bytes) else candidate
+                        if candidate != word and len(candidates) < MAX_CORRECTION_CANDIDATES:
+                            candidates.add(candidate)
+                except (KeyError, LookupError):  # a segment without that field's words
+                    continue
+
+        def rank(candidate: str) -> tuple[int, float, str]:
+            stems = self.stems(candidate)
+            frequency = sum(self.reader.doc_frequency("body", s) for s in stems) if stems else 0
+            return (edit_distance(word, candidate), -math.log1p(frequency), candidate)
+
+        return sorted(candidates, key=rank)
+
+    # --- related and type-ahead -------------------------------------------------------------------------
+
+    def similar(self, docnum: int, allowed: frozenset[int], *, limit: int) -> list[int]:
+        """Documents like ``docnum``: its body's key terms, plus shared tags and area."""
+        fields = self.searcher.stored_fields(docnum)
+        text = "\n".join(filter(None, (fields.get("title"), fields.get("summary"), fields.get("body"))))
+        clauses: list[query.Query] = []
+        if text:
+            for term, weight in self.searcher.key_terms_from_text("body", text, numterms=12):
+                clauses.append(query.Term("body", term, boost=weight))
+        for tag in filter(None, (fields.get("tags") or "").split(",")):
+            clauses.append(query.Term("tags", tag, boost=1.5))
+        if fields.get("area"):
+            clauses.append(query.Term("area", fields["area"], boost=0.5))
+        others = set(allowed) - {docnum}
+        if not clauses or not others:
+            return []
+        return self.ranked(query.Or(clauses), others, limit=limit, sort="relevance")
+
+    def completions(self, text: str, allowed: frozenset[int], *, limit: int) -> list[int]:
+        """Documents whose title or acronym has words starting with each word of ``text``."""
+        words = [t.text[:24] for t in self._plain(text)][-6:]
+        if not words or not allowed:
+            return []
+        q = query.And([query.Term("complete", w) for w in words])
+        return self.ranked(q, allowed, limit=limit, sort="relevance")
+
+
+def best_fragment(text: str, marks: list[tuple[int, int, bytes]]) -> Fragment:
+    """The window of ``text`` with the most distinct matched terms (then the most matches)."""
+    marks = sorted({(s, e, t) for s, e, t in marks if 0 <= s < e <= len(text)})
+    if not marks:
+        return Fragment(text[:SNIPPET_LENGTH], (), False, len(text) > SNIPPET_LENGTH)
+    best = (0, 0, 0, 0)  # distinct terms, matches, -first start, first index
+    for i, (start, _end, _term) in enumerate(marks):
+        window = [m for m in marks[i:] if m[1] - start <= SNIPPET_LENGTH]
+        score = (len({m[2] for m in window}), len(window), -start, i)
+        if score[:2] > best[:2]:
+            best = score
+    first = marks[best[3]]
+    window = [m for m in marks[best[3] :] if m[1] - first[0] <= SNIPPET_LENGTH]
+    last_end = window[-1][1]
+    slack = max(0, SNIPPET_LENGTH - (last_end - first[0]))
+    start = max(0, first[0] - min(slack // 2, 80))
+    end = min(len(text), max(last_end, start + SNIPPET_LENGTH))
+    # Start and end on word boundaries rather than mid-word.
+    if start > 0:
+        space = text.find(" ", start, first[0])
+        start = space + 1 if space != -1 else start
+    if end < len(text):
+        space = text.rfind(" ", last_end, end)
+        end = space if space != -1 else end
+    kept = tuple((s - start, e - start) for s, e, _ in marks if s >= start and e <= end)
+    return Fragment(text[start:end], _merge(kept), start > 0, end < len(text))
+
+
+def _merge(marks: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    merged: list[list[int]] = []
+    for start, end in sorted(marks):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple((s, e) for s, e in merged)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (adjacent transpositions count as one edit)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]

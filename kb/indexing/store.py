@@ -1,0 +1,387 @@
+"""The Whoosh index on disk: opening it, reading it with reused searchers, writing it, rebuilding it.
+
+Layout of ``INDEX_DIR``::
+
+    CURRENT          JSON naming the live build (replaced atomically: this is the swap)
+    builds/<name>/   one complete Whoosh index per build; the live one and the one before it are kept
+    rebuild.lock     held (flock) while a rebuild runs, in any process
+
+A rebuild writes a fresh index into a new build folder and then replaces ``CURRENT``, so readers see the
+old index or the new one, never half of one. Everything here is about files and Whoosh; what goes into a
+document is ``kb.indexing.schema``, and when to write is ``kb.indexing.sync``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+from whoosh.reading import SegmentReader
+from whoosh.searching import Searcher
+
+from kb.indexing.schema import SCHEMA_VERSION, build_schema
+
+log = logging.getLogger(__name__)
+
+# A save adds a small segment; small segments are merged together once there are this many, and a big
+# segment (the bulk of a rebuild) is never rewritten by a save. That keeps a save cheap at any index size.
+SMALL_SEGMENT_DOCS = 1000
+SMALL_SEGMENTS_BEFORE_MERGE = 6
+
+
+class IndexUnavailable(RuntimeError):
+    """There is no usable index (missing, unreadable or built by older code); it is being rebuilt."""
+
+
+class RebuildInProgress(RuntimeError):
+    """Another rebuild is running (in this process or another); only one may write a new index at once."""
+
+
+class IndexBusy(RuntimeError):
+    """The index writer stayed locked for longer than the configured timeout."""
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """What ``CURRENT`` says about the live build."""
+
+    name: str
+    built_at: str
+    seconds: float
+    documents: int
+    schema_version: int
+
+
+def merge_small_segments(writer: Any, segments: list) -> list:
+    """Whoosh merge policy: merge the small segments left by saves once there are several; never big ones."""
+    small = [s for s in segments if s.doc_count_all() < SMALL_SEGMENT_DOCS]
+    if len(small) < SMALL_SEGMENTS_BEFORE_MERGE:
+        return segments
+    for segment in small:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        try:
+            writer.add_reader(reader)
+        finally:
+            reader.close()
+    return [s for s in segments if s not in small]
+
+
+class IndexStore:
+    """One application's index folder. Thread-safe; each thread keeps and reuses its own searcher."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        writer_timeout: float = 10.0,
+        rebuild_procs: int = 2,
+        parallel_min_docs: int = 2000,
+    ):
+        self.root = Path(root)
+        self.writer_timeout = writer_timeout
+        self.rebuild_procs = max(1, rebuild_procs)
+        self.parallel_min_docs = parallel_min_docs
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        self._indexes: dict[str, Any] = {}
+        self._current_stat: tuple | None = None
+        self._current: BuildInfo | None = None
+        self._cache: dict[tuple, Any] = {}
+        self._searchers: list[Searcher] = []
+        self.retry_ids: set[int] = set()  # articles whose last index write failed; retried with the next
+
+    # --- layout -----------------------------------------------------------------------------------
+
+    @property
+    def current_file(self) -> Path:
+        return self.root / "CURRENT"
+
+    @property
+    def builds_dir(self) -> Path:
+        return self.root / "builds"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / "rebuild.lock"
+
+    def build_info(self) -> BuildInfo | None:
+        """The live build as ``CURRENT`` describes it, or None when there is none (or it is unreadable)."""
+        try:
+            stat = self.current_file.stat()
+        except FileNotFoundError:
+            return None
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            if key == self._current_stat:
+                return self._current
+            try:
+                data = json.loads(self.current_file.read_text(encoding="utf-8"))
+                info = BuildInfo(**{k: data[k] for k in BuildInfo.__dataclass_fields__})
+            except (OSError, ValueError, KeyError, TypeError):
+                info = None
+            self._current_stat, self._current = key, info
+            return info
+
+    def live_index(self) -> tuple[BuildInfo, Any]:
+        """The live build and its opened Whoosh index.
+
+        :raise IndexUnavailable: no build, a build from older code, or files Whoosh cannot open.
+        """
+        info = self.build_info()
+        if info is None:
+            raise IndexUnavailable("no search index has been built yet")
+        if info.schema_version != SCHEMA_VERSION:
+            raise IndexUnavailable("the search index was built by an older version")
+        with self._lock:
+            ix = self._indexes.get(info.name)
+            if ix is None:
+                try:
+                    ix = whoosh_index.open_dir(str(self.builds_dir / info.name))
+                    ix.doc_count_all()  # reads the table of contents: fails now rather than mid-search
+                except Exception as exc:  # any damage to the files means the same thing: rebuild
+                    raise IndexUnavailable(
+                        f"the search index cannot be read ({exc.__class__.__name__})"
+                    ) from exc
+                self._indexes = {info.name: ix}  # an older build's index object is no longer needed
+            return info, ix
+
+    def is_available(self) -> bool:
+        try:
+            self.live_index()
+        except IndexUnavailable:
+            return False
+        return True
+
+    # --- reading ------------------------------------------------------------------------------------
+
+    def searcher(self) -> Searcher:
+        """This thread's searcher on the live index, reopened when the index has changed.
+
+        Whoosh 2.7.5's ``Searcher.refresh()`` can keep stale copies of updated documents (it reuses
+        readers of segments whose deletions changed), so a changed index gets a new searcher instead.
+        Use the returned searcher for one whole operation: the next call may close it.
+
+        :raise IndexUnavailable: see ``live_index``.
+        """
+        info, ix = self.live_index()
+        local = self._local
+        current = getattr(local, "searcher", None)
+        if current is not None and (
+            local.build != info.name or current.is_closed or not current.up_to_date()
+        ):
+            self._close_searcher(current)
+            current = None
+        if current is None:
+            try:
+                current = ix.searcher()
+            except Exception as exc:
+                raise IndexUnavailable(f"the search index cannot be read ({exc.__class__.__name__})") from exc
+            current.kb_build = info.name  # which build the cached values below belong to
+            local.searcher, local.build = current, info.name
+            with self._lock:
+                self._searchers.append(current)
+        return current
+
+    def _close_searcher(self, searcher: Searcher) -> None:
+        with self._lock, contextlib.suppress(ValueError):
+            self._searchers.remove(searcher)
+        with contextlib.suppress(Exception):
+            searcher.close()
+
+    def cached(self, searcher: Searcher, key: Any, compute: Callable[[], Any]) -> Any:
+        """A value derived from one version of the index (facet postings, the visible set), shared by threads.
+
+        Document numbers are fixed for a given build and generation, so the cache is keyed on both and
+        everything older is dropped when a newer version is first seen.
+        """
+        version = (getattr(searcher, "kb_build", ""), searcher.reader().generation())
+        full_key = (version, key)
+        with self._lock:
+            if full_key in self._cache:
+                return self._cache[full_key]
+        value = compute()
+        with self._lock:
+            if any(k[0] != version for k in self._cache):
+                self._cache = {k: v for k, v in self._cache.items() if k[0] == version}
+            self._cache[full_key] = value
+        return value
+
+    def close(self) -> None:
+        """Close every searcher this store opened (tests and shutdown)."""
+        with self._lock:
+            searchers, self._searchers = self._searchers, []
+            self._indexes = {}
+            self._cache = {}
+        for searcher in searchers:
+            with contextlib.suppress(Exception):
+                searcher.close()
+
+    # --- writing ------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _writer(self, ix: Any) -> Iterator[Any]:
+        """A writer that waits for the lock (up to the timeout) and always releases it."""
+        try:
+            writer = ix.writer(timeout=self.writer_timeout, delay=0.02)
+        except LockError:
+            raise IndexBusy(f"the search index stayed locked for {self.writer_timeout:g} s") from None
+        try:
+            yield writer
+        except BaseException:
+            # A failed commit keeps the lock unless the writer is cancelled.
+            with contextlib.suppress(Exception):
+                writer.cancel()
+            raise
+
+    def apply(self, upserts: Sequence[dict[str, Any]], deletes: Sequence[str]) -> bool:
+        """Write changed documents and remove deleted ones in one commit.
+
+        Returns False when there is no live index to write to (the next build will include the changes).
+
+        :raise IndexBusy: the writer lock was not released in time.
+        """
+        if not upserts and not deletes:
+            return True
+        try:
+            _, ix = self.live_index()
+        except IndexUnavailable:
+            return False
+        with self._writer(ix) as writer:
+            for doc_id in deletes:
+                writer.delete_by_term("id", doc_id)
+            for document in upserts:
+                writer.update_document(**document)
+            writer.commit(mergetype=merge_small_segments)
+        return True
+
+    def optimise(self) -> None:
+        """Merge every segment into one (after many saves; not needed for correctness)."""
+        _, ix = self.live_index()
+        with self._writer(ix) as writer:
+            writer.commit(optimize=True)
+
+    # --- rebuilding ---------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def rebuild_lock(self) -> Iterator[None]:
+        """Hold the single-rebuild lock for the duration, across processes.
+
+        :raise RebuildInProgress: another rebuild holds it.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.lock_file, "a+")  # noqa: SIM115 (kept open while locked)
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RebuildInProgress("a rebuild of the search index is already running") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            handle.close()
+
+    def is_rebuilding(self) -> bool:
+        """True while any process holds the rebuild lock."""
+        try:
+            with self.rebuild_lock():
+                return False
+        except RebuildInProgress:
+            return True
+
+    def build(self, documents: Iterable[dict[str, Any]], expected: int) -> BuildInfo:
+        """Write ``documents`` into a new build and make it live. Call while holding ``rebuild_lock``.
+
+        Big corpora are analysed by several processes (Whoosh's multiprocessing writer, one segment per
+        process, not merged afterwards: merging would cost as much again).
+
+        :param expected: how many documents ``documents`` yields (to choose parallel or serial writing).
+        """
+        started = time.perf_counter()
+        self.builds_dir.mkdir(parents=True, exist_ok=True)
+        name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        path = self.builds_dir / name
+        path.mkdir()
+        try:
+            ix = whoosh_index.create_in(str(path), build_schema())
+            procs = self.rebuild_procs if expected >= self.parallel_min_docs else 1
+            count = self._write_all(ix, documents, procs)
+            if ix.doc_count() != count:  # never make a short index live
+                raise RuntimeError(f"the new index holds {ix.doc_count()} documents, expected {count}")
+            ix.close()
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        info = BuildInfo(
+            name=name,
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            seconds=round(time.perf_counter() - started, 3),
+            documents=count,
+            schema_version=SCHEMA_VERSION,
+        )
+        previous = self.build_info()
+        temporary = self.root / f"CURRENT.{name}.tmp"
+        temporary.write_text(json.dumps(asdict(info)), encoding="utf-8")
+        os.replace(temporary, self.current_file)  # the atomic swap
+        self._remove_old_builds(keep={name, previous.name if previous else ""})
+        return info
+
+    def _write_all(self, ix: Any, documents: Iterable[dict[str, Any]], procs: int) -> int:
+        count = 0
+        if procs > 1:
+            writer = ix.writer(procs=procs, multisegment=True, batchsize=250, limitmb=128)
+        else:
+            writer = ix.writer(limitmb=256)
+        try:
+            for document in documents:
+                writer.add_document(**document)
+                count += 1
+            writer.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                writer.cancel()
+            raise
+        return count
+
+    def _remove_old_builds(self, keep: set[str]) -> None:
+        # The build before the live one stays: a thread may still be reading it for a moment.
+        for child in self.builds_dir.iterdir():
+            if child.name not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+        for leftover in self.root.glob("CURRENT.*.tmp"):
+            leftover.unlink(missing_ok=True)
+
+    # --- inspection ---------------------------------------------------------------------------------
+
+    def stored_versions(self) -> dict[str, int]:
+        """Article id -> indexed version, for every document in the live index."""
+        searcher = self.searcher()
+        return {
+            fields["id"]: int(fields.get("version", 0)) for fields in searcher.reader().all_stored_fields()
+        }
+
+    def writer_is_locked(self) -> bool:
+        try:
+            _, ix = self.live_index()
+        except IndexUnavailable:
+            return False
+        lock = ix.lock("WRITELOCK")
+        if lock.acquire(blocking=False):
+            lock.release()
+            return False
+        return True

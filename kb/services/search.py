@@ -1,0 +1,577 @@
+"""The search service: the one entry point views use to search, suggest, relate and rebuild.
+
+Every call adds the reader's visibility filter inside the query itself (anonymous readers: published
+public articles; signed-in staff: published public and internal; the editor scope: everything), so
+results, totals, facet counts, snippets, suggestions, "did you mean" and related articles always agree.
+The index returns document numbers and counts; pages are rendered from database rows, fetched in rank
+order and checked once more against the reader's visibility.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, url_for
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from kb.access import readable_clause, readable_visibilities
+from kb.extensions import db
+from kb.indexing import sync
+from kb.indexing.query import MAX_QUERY_LENGTH, QueryBuilder, SynonymGroup, SynonymMatcher
+from kb.indexing.schema import build_schema
+from kb.indexing.searching import SORTS, Fragment, Snapshot, Visibility
+from kb.indexing.store import IndexStore, IndexUnavailable, RebuildInProgress
+from kb.models import Article, Status, UserRole
+from kb.rendering import sanitise
+from kb.services import facets as facet_registry
+from kb.services import glossary
+
+__all__ = [
+    "IndexHealth",
+    "IndexUnavailable",
+    "RebuildInProgress",
+    "RebuildReport",
+    "SearchHit",
+    "SearchQuery",
+    "SearchResults",
+    "ensure_index",
+    "index_health",
+    "init_app",
+    "rebuild_index",
+    "related",
+    "repair_index",
+    "search",
+    "suggest",
+]
+
+log = logging.getLogger(__name__)
+
+SCOPES = ("site", "editor")
+MAX_PAGE = 10_000
+MAX_VALUES_PER_FACET = 30
+GLOSSARY_CACHE_SECONDS = 300
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+_background_lock = threading.Lock()
+
+
+# --- the request -----------------------------------------------------------------------------------------
+
+
+def _slugs(values: list[str]) -> tuple[str, ...]:
+    """Keep well-formed slugs only (anything else selects nothing), once each, in order."""
+    kept = dict.fromkeys(
+        v.strip().lower() for v in values if isinstance(v, str) and _SLUG.match(v.strip().lower())
+    )
+    return tuple(kept)[:MAX_VALUES_PER_FACET]
+
+
+def _int(value: Any, default: int, low: int, high: int) -> int:
+    try:
+        number = int(str(value).strip()[:12])
+    except (TypeError, ValueError):
+        return default
+    return min(max(number, low), high)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What a reader asked for: the words, facet selections, sort and page. Built from URL arguments."""
+
+    text: str = ""
+    tags: tuple[str, ...] = ()
+    areas: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()  # the editor scope only
+    sort: str = ""  # "" means relevance when there are words, title when browsing
+    page: int = 1
+    per_page: int = 10
+    endpoint: str = "search.results"  # where toggle and page links point
+
+    @classmethod
+    def from_args(
+        cls, args: Any, *, endpoint: str = "search.results", allow_per_page: int = 0
+    ) -> SearchQuery:
+        """Read ``q``, ``tag``, ``area``, ``role``, ``status``, ``sort`` and ``page``; never fails.
+
+        :param allow_per_page: if set, also read ``per_page``, up to this many.
+        """
+        text = args.get("q", "")
+        sort = args.get("sort", "")
+        per_page = current_app.config.get("SEARCH_PER_PAGE", 10)
+        if allow_per_page:
+            per_page = _int(args.get("per_page"), per_page, 1, allow_per_page)
+        return cls(
+            text=text if isinstance(text, str) else "",
+            tags=_slugs(args.getlist("tag")),
+            areas=_slugs(args.getlist("area")),
+            roles=_slugs(args.getlist("role")),
+            statuses=_slugs(args.getlist("status")),
+            sort=sort if sort in SORTS else "",
+            page=_int(args.get("page"), 1, 1, MAX_PAGE),
+            per_page=per_page,
+            endpoint=endpoint,
+        )
+
+    def selected(self, facet: str) -> tuple[str, ...]:
+        return {"tag": self.tags, "area": self.areas, "role": self.roles, "status": self.statuses}.get(
+            facet, ()
+        )
+
+    def args(self) -> list[tuple[str, str]]:
+        pairs: list[tuple[str, str]] = []
+        if self.text:
+            pairs.append(("q", self.text))
+        for name in ("tag", "area", "role", "status"):
+            pairs.extend((name, value) for value in self.selected(name))
+        if self.sort:
+            pairs.append(("sort", self.sort))
+        if self.page > 1:
+            pairs.append(("page", str(self.page)))
+        return pairs
+
+    def with_changes(self, **changes: Any) -> SearchQuery:
+        return replace(self, **changes)
+
+    def url(self, **changes: Any) -> str:
+        target = self.with_changes(**changes) if changes else self
+        query_string = urlencode(target.args())
+        return url_for(target.endpoint) + (f"?{query_string}" if query_string else "")
+
+    def toggle_url(self, facet: str, value: str) -> str:
+        """This search with one facet value ticked or unticked, back on the first page."""
+        attribute = {"tag": "tags", "area": "areas", "role": "roles", "status": "statuses"}[facet]
+        values = self.selected(facet)
+        values = tuple(v for v in values if v != value) if value in values else (*values, value)
+        return self.url(**{attribute: values, "page": 1})
+
+
+# --- the answer ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchHit:
+    article: Article
+    snippet: Markup  # sanitised HTML with <mark>; empty when browsing
+
+
+@dataclass
+class SearchResults:
+    query: SearchQuery
+    text: str  # the words searched for, after cleaning and truncation
+    hits: list[SearchHit]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+    sort: str
+    facets: dict[
+        str, list[dict[str, Any]]
+    ]  # facet name -> buckets {value, label, count, selected, toggle_url}
+    facet_labels: dict[str, str]
+    suggestion: dict[str, str] | None  # {"q", "url"}: "Did you mean"
+    expanded: list[str]  # glossary forms added to the search
+    truncated: bool  # the words were cut to the maximum length
+    any_words: bool  # nothing matched every word, so these match some of them
+    is_browse: bool
+
+    @property
+    def articles(self) -> list[Article]:
+        return [hit.article for hit in self.hits]
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.hits else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.hits) - 1 if self.hits else 0
+
+    def page_url(self, number: int) -> str:
+        return self.query.url(page=number)
+
+    @property
+    def chips(self) -> list[dict[str, str]]:
+        """Every ticked value as ``{label, remove_url}``, for the removable filter chips."""
+        return [
+            {"label": f"{self.facet_labels[name]}: {bucket['label']}", "remove_url": bucket["toggle_url"]}
+            for name, buckets in self.facets.items()
+            for bucket in buckets
+            if bucket["selected"]
+        ]
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    documents: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class IndexHealth:
+    available: bool
+    db_documents: int
+    index_documents: int
+    stale: list[str] = field(default_factory=list)  # indexed version differs from the database
+    missing: list[str] = field(default_factory=list)  # in the database, not in the index
+    extra: list[str] = field(default_factory=list)  # in the index, no longer in the database (ids)
+    last_build_at: str | None = None
+    last_build_seconds: float | None = None
+    building: bool = False
+
+    @property
+    def healthy(self) -> bool:
+        return self.available and not (self.stale or self.missing or self.extra)
+
+
+# --- set-up ----------------------------------------------------------------------------------------------
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its index store, follow the database through session events, build when missing."""
+    app.config.setdefault("SEARCH_MAX_QUERY_LENGTH", MAX_QUERY_LENGTH)
+    app.config.setdefault("SEARCH_WRITER_TIMEOUT", 10.0)
+    app.config.setdefault("SEARCH_REBUILD_PROCS", 2)
+    app.config.setdefault("SEARCH_PARALLEL_MIN_DOCS", 2000)
+    app.config.setdefault("SEARCH_BUILD_ON_START", True)
+    app.extensions[sync.EXTENSION] = IndexStore(
+        app.config["INDEX_DIR"],
+        writer_timeout=float(app.config["SEARCH_WRITER_TIMEOUT"]),
+        rebuild_procs=int(app.config["SEARCH_REBUILD_PROCS"]),
+        parallel_min_docs=int(app.config["SEARCH_PARALLEL_MIN_DOCS"]),
+    )
+    sync.listen()
+
+    @app.before_request
+    def build_index_if_missing() -> None:
+        # Once per process: a missing or unreadable index is rebuilt in the background, and search
+        # answers "being rebuilt" (503) until it is ready, instead of holding up the first request.
+        if app.extensions.get("kb_search_checked"):
+            return
+        app.extensions["kb_search_checked"] = True
+        if app.config["SEARCH_BUILD_ON_START"]:
+            ensure_index()
+
+
+def _store() -> IndexStore:
+    return current_app.extensions[sync.EXTENSION]
+
+
+def ensure_index() -> bool:
+    """True when a usable index exists; otherwise start building one in the background (once)."""
+    store = _store()
+    if store.is_available():
+        return True
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _background_lock:
+        running = app.extensions.get("kb_search_builder")
+        if (running is not None and running.is_alive()) or store.is_rebuilding():
+            return False
+        thread = threading.Thread(
+            target=_build_in_background, args=(app,), name="kb-index-build", daemon=True
+        )
+        app.extensions["kb_search_builder"] = thread
+        thread.start()
+    return False
+
+
+def _build_in_background(app: Flask) -> None:
+    with app.app_context():
+        try:
+            report = rebuild_index()
+            log.info("search index built: %d documents in %.1f s", report.documents, report.seconds)
+        except RebuildInProgress:
+            pass
+        except Exception:
+            log.exception("building the search index failed; search answers 503 until `kb reindex` succeeds")
+
+
+def _snapshot() -> Snapshot:
+    """A searcher for one operation.
+
+    :raise IndexUnavailable: no usable index; a background build has been started.
+    """
+    try:
+        return Snapshot(_store())
+    except IndexUnavailable:
+        ensure_index()
+        raise
+
+
+def _builder() -> QueryBuilder:
+    """The query builder for the current glossary (rebuilt when an entry changes, or every few minutes)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    key = (glossary.version_key(), app.extensions.get("kb_glossary_version", [0])[0])
+    cached = app.extensions.get("kb_query_builder")
+    if cached is not None and cached[0] == key and time.monotonic() - cached[1] < GLOSSARY_CACHE_SECONDS:
+        return cached[2]
+    groups = [SynonymGroup(forms=forms, display=display) for forms, display in glossary.synonym_groups()]
+    builder = QueryBuilder(
+        build_schema(),
+        SynonymMatcher(groups),
+        max_length=int(app.config.get("SEARCH_MAX_QUERY_LENGTH", MAX_QUERY_LENGTH)),
+    )
+    app.extensions["kb_query_builder"] = (key, time.monotonic(), builder)
+    return builder
+
+
+# --- who sees what ---------------------------------------------------------------------------------------
+
+
+def _reader(user: Any) -> Any:
+    return current_user if user is None else user
+
+
+def _visibility(user: Any, scope: str) -> Visibility:
+    if scope not in SCOPES:
+        raise ValueError(f"unknown search scope {scope!r}")
+    if scope == "editor":
+        if not (getattr(user, "is_authenticated", False) and user.has_role(UserRole.EDITOR)):
+            raise PermissionError("the editor scope is for editors")
+        return Visibility(statuses=None, visibilities=None)
+    return Visibility(statuses=(Status.PUBLISHED.value,), visibilities=readable_visibilities(user))
+
+
+def _rows(ids: list[str], user: Any, scope: str) -> dict[str, Article]:
+    """The articles with these ids that the reader may see, by id (the index may lag the database)."""
+    if not ids:
+        return {}
+    stmt = (
+        select(Article)
+        .where(Article.id.in_([int(i) for i in ids]))
+        .options(joinedload(Article.area), selectinload(Article.tags), selectinload(Article.role_types))
+    )
+    if scope == "site":
+        stmt = stmt.where(readable_clause(user))
+    return {str(article.id): article for article in db.session.scalars(stmt).unique()}
+
+
+def _in_rank_order(ids: list[str], rows: Mapping[str, Article]) -> list[Article]:
+    missing = [i for i in ids if i not in rows]
+    if missing:
+        log.warning("search index lists %d article(s) the database does not show this reader", len(missing))
+    return [rows[i] for i in ids if i in rows]
+
+
+# --- searching -------------------------------------------------------------------------------------------
+
+
+def search(query: SearchQuery, user: Any = None, *, scope: str = "site") -> SearchResults:
+    """Search the articles the reader may see; an empty query browses all of them.
+
+    :param scope: ``"site"`` (the public site and API) or ``"editor"`` (every status, editors only).
+    :raise IndexUnavailable: no usable index yet (answer 503); a build has been started.
+    :raise PermissionError: the editor scope was asked for by someone who is not an editor.
+    """
+    user = _reader(user)
+    visibility = _visibility(user, scope)
+    snapshot = _snapshot()
+    builder = _builder()
+    visible = snapshot.visible(visibility)
+    parsed = builder.build(query.text, known=snapshot.in_lexicon)
+
+    q = parsed.query
+    any_words = False
+    if q is None:
+        matched: set[int] | frozenset[int] = visible
+    else:
+        matched = snapshot.matching(q, visible)
+        if not matched and parsed.term_count > 1 and parsed.any_words_query is not None:
+            alternative = snapshot.matching(parsed.any_words_query, visible)
+            if alternative:
+                matched, q, any_words = alternative, parsed.any_words_query, True
+
+    facets = facet_registry.facets_for(scope)
+    value_docs = {f.name: snapshot.value_docs(f.field) for f in facets}
+    selected = {f.name: query.selected(f.name) for f in facets}
+    final, counts = facet_registry.disjunctive_counts(matched, value_docs, selected)
+
+    per_page = max(1, query.per_page)
+    total = len(final)
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, query.page), pages)
+    sort = query.sort or ("relevance" if q is not None else "title")
+    docnums = snapshot.ranked(q, final, limit=page * per_page, sort=sort)[(page - 1) * per_page :]
+    ids = snapshot.ids(docnums)
+    fragments = snapshot.fragments(q, docnums) if q is not None else {}
+    rows = _rows(ids, user, scope)
+    hits = [
+        SearchHit(article=rows[doc_id], snippet=snippet_html(fragments.get(docnum)))
+        for docnum, doc_id in zip(docnums, ids, strict=True)
+        if doc_id in rows
+    ]
+    if len(hits) < len(ids):
+        _in_rank_order(ids, rows)  # logs the lag
+
+    page_query = query.with_changes(page=page)
+    return SearchResults(
+        query=page_query,
+        text=parsed.text,
+        hits=hits,
+        total=total,
+        page=page,
+        pages=pages,
+        per_page=per_page,
+        sort=sort,
+        facets={
+            f.name: facet_registry.buckets(f, counts[f.name], selected[f.name], page_query.toggle_url)
+            for f in facets
+        },
+        facet_labels={f.name: f.label for f in facets},
+        suggestion=None if q is None else _did_you_mean(snapshot, builder, parsed, visible, page_query),
+        expanded=parsed.expanded,
+        truncated=parsed.truncated,
+        any_words=any_words,
+        is_browse=parsed.query is None,
+    )
+
+
+def snippet_html(fragment: Fragment | None) -> Markup:
+    """Escape the passage and wrap the matched words in ``<mark>``; the result is sanitised again."""
+    if fragment is None:
+        return Markup("")
+    text = fragment.text.replace("\n", " ")
+    parts: list[str] = ["… "] if fragment.clipped_start else []
+    position = 0
+    for start, end in fragment.marks:
+        parts.append(str(escape(text[position:start])))
+        parts.append(f"<mark>{escape(text[start:end])}</mark>")
+        position = end
+    parts.append(str(escape(text[position:])))
+    if fragment.clipped_end:
+        parts.append(" …")
+    return sanitise("".join(parts))
+
+
+def _did_you_mean(snapshot: Snapshot, builder: QueryBuilder, parsed, visible, query: SearchQuery):
+    """A corrected search when a word is unknown to the reader's articles and a close one is known.
+
+    Words are "known" only through documents the reader may see, and a correction is offered only if it
+    finds some of them, so a word that exists only in drafts or internal articles is never proposed.
+    """
+    replacements: dict[tuple[int, int], str] = {}
+    for token in parsed.words:
+        if token.expanded or token.prefix:
+            continue
+        stems = snapshot.stems(token.text)
+        if not stems or all(snapshot.visibly_used(s, visible) for s in stems):
+            continue
+        for candidate in snapshot.corrections(token.text)[:10]:
+            candidate_stems = snapshot.stems(candidate)
+            if candidate_stems and all(snapshot.visibly_used(s, visible) for s in candidate_stems):
+                replacements[(token.start, token.end)] = candidate
+                break
+    if not replacements:
+        return None
+    corrected = parsed.text
+    for (start, end), word in sorted(replacements.items(), reverse=True):
+        corrected = corrected[:start] + word + corrected[end:]
+    check = builder.build(corrected, known=snapshot.in_lexicon)
+    if check.query is None or not snapshot.matching(check.query, visible):
+        return None
+    return {"q": check.text, "url": query.url(text=check.text, page=1)}
+
+
+def related(article: Article, user: Any = None, limit: int = 4) -> list[Article]:
+    """Capabilities like this one (shared key terms and tags) that the reader may see.
+
+    Returns nothing, rather than failing the article page, while the index is unavailable.
+    """
+    user = _reader(user)
+    try:
+        snapshot = _snapshot()
+    except IndexUnavailable:
+        return []
+    docnum = snapshot.docnum(article.id)
+    if docnum is None:
+        return []
+    visible = snapshot.visible(_visibility(user, "site"))
+    docnums = snapshot.similar(docnum, visible, limit=limit)
+    ids = snapshot.ids(docnums)
+    return _in_rank_order(ids, _rows(ids, user, "site"))
+
+
+def suggest(prefix: str, user: Any = None, limit: int = 8) -> list[dict[str, str]]:
+    """Type-ahead: readable articles whose title or acronym words start with the words typed.
+
+    :raise IndexUnavailable: no usable index yet.
+    """
+    user = _reader(user)
+    text = " ".join(str(prefix or "").split())[:100]
+    if not text:
+        return []
+    snapshot = _snapshot()
+    visible = snapshot.visible(_visibility(user, "site"))
+    docnums = snapshot.completions(text, visible, limit=max(1, min(limit, 20)))
+    ids = snapshot.ids(docnums)
+    return [
+        {
+            "title": article.title,
+            "acronym": article.acronym,
+            "url": url_for("public.article", slug=article.slug),
+        }
+        for article in _in_rank_order(ids, _rows(ids, user, "site"))
+    ]
+
+
+# --- the index's life ------------------------------------------------------------------------------------
+
+
+def rebuild_index() -> RebuildReport:
+    """Build a fresh index from the database beside the live one and swap it in.
+
+    :raise RebuildInProgress: a rebuild is already running (here or in another process).
+    """
+    info, seconds = sync.rebuild(_store())
+    return RebuildReport(documents=info.documents, seconds=round(seconds, 2))
+
+
+def repair_index() -> list[str]:
+    """Re-index only the articles whose indexed version differs, and add or drop missing or extra ones.
+
+    :raise IndexUnavailable: there is no index to repair (rebuild instead).
+    """
+    return sync.repair(_store())
+
+
+def index_health() -> IndexHealth:
+    """Documents in the database against documents in the index, and the last build."""
+    store = _store()
+    rows = db.session.execute(select(Article.id, Article.slug, Article.version)).all()
+    info = store.build_info()
+    running = current_app.extensions.get("kb_search_builder")
+    building = store.is_rebuilding() or bool(running is not None and running.is_alive())
+    try:
+        indexed = store.stored_versions()
+    except IndexUnavailable:
+        return IndexHealth(
+            available=False,
+            db_documents=len(rows),
+            index_documents=0,
+            missing=sorted(row.slug for row in rows),
+            last_build_at=info.built_at if info else None,
+            last_build_seconds=info.seconds if info else None,
+            building=building,
+        )
+    in_db = {str(row.id): row for row in rows}
+    return IndexHealth(
+        available=True,
+        db_documents=len(rows),
+        index_documents=len(indexed),
+        stale=sorted(r.slug for i, r in in_db.items() if i in indexed and indexed[i] != r.version),
+        missing=sorted(r.slug for i, r in in_db.items() if i not in indexed),
+        extra=sorted(i for i in indexed if i not in in_db),
+        last_build_at=info.built_at if info else None,
+        last_build_seconds=info.seconds if info else None,
+        building=building,
+    )
