@@ -12,7 +12,7 @@ import logging
 import re
 import time
 
-from flask import Flask, current_app, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
 from kb.extensions import db, login_manager
@@ -56,6 +56,16 @@ def _idle_limit_seconds() -> float:
 
 def _absolute_limit_seconds() -> float:
     return current_app.permanent_session_lifetime.total_seconds()
+
+
+def forget_previous_user() -> None:
+    """Load the user afresh for every request.
+
+    Flask-Login caches the user on ``g``, which lives in the application context; when one application
+    context serves several requests (a test client inside ``app.app_context()``, a CLI command calling
+    views), one request's user would otherwise carry over to the next, whoever sent it.
+    """
+    g.pop("_login_user", None)
 
 
 def enforce_session_rules():
@@ -117,6 +127,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+    app.before_request(forget_previous_user)
     app.before_request(enforce_session_rules)
     for name in ("werkzeug", "waitress", app.logger.name):
         logger = logging.getLogger(name)

@@ -23,6 +23,11 @@ from wtforms import (
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+try:
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # WTForms before 3.3 takes plain (value, label) pairs
+    SelectChoice = None
+
 from kb.models import Status, UserRole, Visibility
 from kb.services.articles import ArticleData
 from kb.services.diffs import has_conflict_markers, normalise_newlines
@@ -35,6 +40,17 @@ def _strip(value: Any) -> Any:
 
 def _newlines(value: Any) -> Any:
     return normalise_newlines(value) if isinstance(value, str) else value
+
+
+def as_choices(pairs: Any) -> list:
+    """(value, label) pairs as the installed WTForms wants its choices (3.3 deprecates plain tuples)."""
+    pairs = list(pairs)
+    return [SelectChoice(value, label) for value, label in pairs] if SelectChoice else pairs
+
+
+def choice_values(field: Field) -> set[str]:
+    """The values a select, radio or checkbox field offers."""
+    return {choice.value if hasattr(choice, "value") else choice[0] for choice in field.choices or []}
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -155,9 +171,9 @@ class ArticleForm(FlaskForm):
         filters=[_newlines],
     )
     visibility = RadioField(
-        "Who can read it", [InputRequired("Select who can read it")], choices=VISIBILITY_CHOICES
+        "Who can read it", [InputRequired("Select who can read it")], choices=as_choices(VISIBILITY_CHOICES)
     )
-    status = RadioField("Status", [InputRequired("Select a status")], choices=STATUS_CHOICES)
+    status = RadioField("Status", [InputRequired("Select a status")], choices=as_choices(STATUS_CHOICES))
     note = StringField(
         "Change note (optional)",
         [Optional(), Length(max=300, message="The change note must be 300 characters or fewer")],
@@ -175,25 +191,25 @@ class ArticleForm(FlaskForm):
         parents: list[tuple[str, str]],
     ) -> None:
         """Offer the current areas, tags, role types and possible parents as choices."""
-        self.area.choices = [("", "Select an area"), *areas]
-        self.tags.choices = tags
-        self.roles.choices = roles
-        self.parent.choices = [("", "None"), *parents]
+        self.area.choices = as_choices([("", "Select an area"), *areas])
+        self.tags.choices = as_choices(tags)
+        self.roles.choices = as_choices(roles)
+        self.parent.choices = as_choices([("", "None"), *parents])
 
     def validate_area(self, field: Field) -> None:
-        if field.data not in {value for value, _ in field.choices if value}:
+        if not field.data or field.data not in choice_values(field):
             raise ValidationError("Select an area")
 
     def validate_parent(self, field: Field) -> None:
-        if field.data and field.data not in {value for value, _ in field.choices}:
+        if field.data and field.data not in choice_values(field):
             raise ValidationError("Select a parent capability from the list")
 
     def validate_tags(self, field: Field) -> None:
-        if set(field.data or []) - {value for value, _ in field.choices}:
+        if set(field.data or []) - choice_values(field):
             raise ValidationError("Select tags from the list")
 
     def validate_roles(self, field: Field) -> None:
-        if set(field.data or []) - {value for value, _ in field.choices}:
+        if set(field.data or []) - choice_values(field):
             raise ValidationError("Select role types from the list")
 
     def validate(self, extra_validators: Any = None) -> bool:
@@ -279,14 +295,16 @@ class EditorFilterForm(FlaskForm):
         csrf = False
 
     q = StringField("Search articles", [Optional(), Length(max=200)], filters=[_strip])
-    status = MultiCheckboxField("Status", choices=STATUS_CHOICES, validate_choice=False)
-    visibility = MultiCheckboxField("Visibility", choices=VISIBILITY_CHOICES, validate_choice=False)
+    status = MultiCheckboxField("Status", choices=as_choices(STATUS_CHOICES), validate_choice=False)
+    visibility = MultiCheckboxField(
+        "Visibility", choices=as_choices(VISIBILITY_CHOICES), validate_choice=False
+    )
     area = SelectField("Area", validate_choice=False)
 
     def selected(self, name: str) -> list[str]:
         """The chosen values of a filter that are real choices; anything else typed in the URL is ignored."""
         field = self[name]
-        allowed = {value for value, _ in field.choices if value}
+        allowed = choice_values(field) - {""}
         values = field.data if isinstance(field.data, list) else [field.data]
         return [v for v in values if v in allowed]
 
@@ -315,23 +333,23 @@ class AccountForm(FlaskForm):
         [InputRequired("Enter an e-mail address"), Length(max=254, message="The e-mail address is too long")],
         filters=[_strip],
     )
-    role = RadioField("Role", [InputRequired("Select a role")], choices=ROLE_CHOICES)
+    role = RadioField("Role", [InputRequired("Select a role")], choices=as_choices(ROLE_CHOICES))
     method = RadioField(
         "How they get their password",
         [InputRequired("Select how they get their password")],
-        choices=METHOD_CHOICES,
+        choices=as_choices(METHOD_CHOICES),
     )
 
 
 class RoleForm(FlaskForm):
-    role = RadioField("Role", [InputRequired("Select a role")], choices=ROLE_CHOICES)
+    role = RadioField("Role", [InputRequired("Select a role")], choices=as_choices(ROLE_CHOICES))
 
 
 class ResetPasswordForm(FlaskForm):
     method = RadioField(
         "How they get their new password",
         [InputRequired("Select how they get their new password")],
-        choices=METHOD_CHOICES,
+        choices=as_choices(METHOD_CHOICES),
     )
 
 

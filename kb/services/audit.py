@@ -44,6 +44,12 @@ def record(
     )
 
 
+def record_now(action: str, *, user: User | None = None, target: str = "", **detail: Any) -> None:
+    """Record an event that goes with no database change of its own (a rebuilt index) and commit it."""
+    record(action, user=user, target=target, **detail)
+    db.session.commit()
+
+
 def actions() -> list[str]:
     """Every action that appears in the log, for the viewer's filter."""
     return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))

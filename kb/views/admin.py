@@ -7,7 +7,16 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from kb.access import access
-from kb.forms import ROLE_HINTS, AccountForm, ActionForm, AuditFilterForm, ResetPasswordForm, RoleForm
+from kb.forms import (
+    ROLE_HINTS,
+    AccountForm,
+    ActionForm,
+    AuditFilterForm,
+    ResetPasswordForm,
+    RoleForm,
+    as_choices,
+    choice_values,
+)
 from kb.models import User, UserRole
 from kb.services import audit, users
 from kb.services.users import AccountError, Credentials, PasswordMethod
@@ -154,12 +163,10 @@ def audit_log() -> str:
     form = AuditFilterForm(formdata=request.args)
     known = audit.actions()
     families = sorted({a.split(".")[0] + "." for a in known if "." in a})
-    form.action.choices = [
-        ("", "All actions"),
-        *[(f, f"All {f[:-1]} actions") for f in families],
-        *[(a, a) for a in known],
-    ]
-    chosen = form.action.data if form.action.data in {value for value, _ in form.action.choices} else ""
+    form.action.choices = as_choices(
+        [("", "All actions"), *[(f, f"All {f[:-1]} actions") for f in families], *[(a, a) for a in known]]
+    )
+    chosen = form.action.data if form.action.data in choice_values(form.action) else ""
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     events = audit.events(action=chosen or None, page=page, per_page=AUDIT_PER_PAGE)
     return render_template("admin/audit.html", form=form, events=events, chosen=chosen)

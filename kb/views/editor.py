@@ -17,16 +17,20 @@ from kb.forms import (
     ArticleForm,
     DeleteArticleForm,
     EditorFilterForm,
+    as_choices,
 )
 from kb.models import Article, Kind, Revision, Status, User, UserRole, Visibility
-from kb.services import articles, diffs
+from kb.services import articles, audit, diffs, search
 from kb.services.articles import ArticleData, ArticleError, StaleVersionError
+from kb.services.search import IndexUnavailable, RebuildInProgress, SearchQuery
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 
 EDITOR = UserRole.EDITOR.value
 ADMIN = UserRole.ADMIN.value
 PREVIEW_AUDIENCES = {"candidate": "a candidate", "staff": "signed-in staff"}
+# The editor list shows every match on one page; the unit has tens of articles, not thousands.
+EDITOR_SEARCH_LIMIT = 1000
 
 
 def _user() -> User:
@@ -77,22 +81,49 @@ def index() -> str:
     """List every article with status, visibility, last change and author; filter and search."""
     filters = EditorFilterForm(formdata=request.args)
     vocab = articles.vocabulary()
-    filters.area.choices = [("", "All areas"), *vocab.areas]
+    filters.area.choices = as_choices([("", "All areas"), *vocab.areas])
     filters.validate()
     text = (filters.q.data or "")[:200]
+    statuses, areas = filters.selected("status"), filters.selected("area")
+    ids, search_unavailable = _search_ids(text, statuses, areas)
     listing = articles.editor_listing(
-        statuses=filters.selected("status"),
+        statuses=statuses,
         visibilities=filters.selected("visibility"),
-        areas=filters.selected("area"),
+        areas=areas,
         text=text,
-        ids=_search_ids(text),
+        ids=ids,
     )
-    return render_template("editor/index.html", filters=filters, listing=listing, text=text)
+    return render_template(
+        "editor/index.html",
+        filters=filters,
+        listing=listing,
+        text=text,
+        ranked=ids is not None,
+        search_unavailable=search_unavailable,
+    )
 
 
-def _search_ids(text: str) -> list[int] | None:
-    """Article ids matching ``text`` through the search service (editor scope), or None to filter in SQL."""
-    return None
+def _search_ids(text: str, statuses: list[str], areas: list[str]) -> tuple[list[int] | None, bool]:
+    """Ids of the articles matching ``text`` in relevance order, through the search service with the
+    editor's visibility (every status), and whether the index was unavailable.
+
+    No words: None (the list is filtered in SQL alone). Index unavailable: None and True, and the list
+    falls back to a plain substring match so the editor can still find their article.
+    """
+    if not text:
+        return None, False
+    query = SearchQuery(
+        text=text,
+        statuses=tuple(statuses),
+        areas=tuple(areas),
+        per_page=EDITOR_SEARCH_LIMIT,
+        sort="relevance",
+    )
+    try:
+        results = search.search(query, _user(), scope="editor")
+    except IndexUnavailable:
+        return None, True
+    return [hit.article.id for hit in results.hits], False
 
 
 # --- Create and edit ------------------------------------------------------------------------------
@@ -416,6 +447,46 @@ def restore(slug: str, number: int) -> Response | tuple[str, int]:
 @access(EDITOR)
 def reindex() -> str:
     """Show the search index's health: documents in the database and the index, differences, last build."""
-    from kb.services import search
-
     return render_template("editor/reindex.html", health=search.index_health(), form=ActionForm())
+
+
+@bp.post("/reindex")
+@access(EDITOR)
+def rebuild() -> Response | tuple[str, int]:
+    """Rebuild the search index from the database, atomically; a rebuild already running is not restarted."""
+    try:
+        report = search.rebuild_index()
+    except RebuildInProgress:
+        return _reindex_refused(
+            "A rebuild is already running, so another was not started. Reload this page to see when it ends."
+        )
+    audit.record_now("index.rebuild", user=_user(), documents=report.documents, seconds=report.seconds)
+    flash(f"Index rebuilt: {report.documents} documents in {report.seconds:.2f} seconds.", "success")
+    return redirect(url_for("editor.reindex"), 303)
+
+
+@bp.post("/reindex/repair")
+@access(EDITOR)
+def repair() -> Response | tuple[str, int]:
+    """Re-index only the articles whose indexed version differs from the database."""
+    try:
+        repaired = search.repair_index()
+    except RebuildInProgress:
+        return _reindex_refused("A rebuild is running; it will bring the index up to date. Reload this page.")
+    except IndexUnavailable:
+        return _reindex_refused("There is no usable index to repair. Rebuild it instead.")
+    audit.record_now("index.repair", user=_user(), articles=len(repaired))
+    if repaired:
+        flash(f"Index repaired: {len(repaired)} re-indexed ({', '.join(repaired[:10])}).", "success")
+    else:
+        flash("Nothing to repair: the index already matches the database.", "success")
+    return redirect(url_for("editor.reindex"), 303)
+
+
+def _reindex_refused(message: str) -> tuple[str, int]:
+    return (
+        render_template(
+            "editor/reindex.html", health=search.index_health(), form=ActionForm(), refused=message
+        ),
+        409,
+    )
