@@ -55,7 +55,7 @@ COLOURS = {  # kind: (box fill, box stroke, text fill, font weight)
 
 NARROW = Layout(name="narrow", width=360, columns=2, font_size=14)
 WIDE = Layout(name="wide", width=1000, columns=4, font_size=14)
-LAYOUTS = (NARROW, WIDE)
+LAYOUTS = (WIDE, NARROW)
 
 
 @dataclass
@@ -237,5 +237,5 @@ def capability_maps(
     article_url: Callable[[Article], str],
     area_url: Callable[[Area], str],
 ) -> list[Markup]:
-    """The map in each layout, narrow first; the stylesheet shows one at a time."""
+    """The map in each layout, wide first; the stylesheet shows one at a time."""
     return [render_map(directory, layout, unit_url, article_url, area_url) for layout in LAYOUTS]
