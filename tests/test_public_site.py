@@ -278,6 +278,8 @@ def test_glossary_lists_every_term_and_links_teams_to_their_pages(client):
     ace = page.select_one("#term-ace")
     assert "Asset Confiscation Team" in ace.dt.get_text()
     assert ace.find("a", href="/capabilities/asset-confiscation-team")
+    afo = page.select_one("#term-afo .glossary__aliases").get_text()
+    assert afo == "Also called: account freezing"  # not "afos" or "account freezing orders" again
     letters = [a["href"] for a in page.select("nav.az a")]
     assert all(page.select_one(href) is not None for href in letters)
 

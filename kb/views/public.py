@@ -75,13 +75,23 @@ def tag(slug: str) -> str:
 @access(PUBLIC)
 def glossary() -> str:
     """List every acronym and term in the glossary, linking teams to their pages."""
-    groups = [(letter, list(entries)) for letter, entries in groupby(all_terms(), key=_index_letter)]
+    groups = [
+        (letter, [(entry, _other_names(entry)) for entry in entries])
+        for letter, entries in groupby(all_terms(), key=_index_letter)
+    ]
     return render_template("public/glossary.html", groups=groups, team_pages=catalogue.articles_by_acronym())
 
 
 def _index_letter(entry: GlossaryTerm) -> str:
     first = entry.term[:1].upper()
     return first if first.isalpha() else "#"
+
+
+def _other_names(entry: GlossaryTerm) -> list[str]:
+    # Aliases are search synonyms; the term or its expansion again, or their plurals, add nothing here.
+    repeats = {entry.term.lower(), entry.expansion.lower()} - {""}
+    repeats |= {name + "s" for name in repeats}
+    return [alias for alias in entry.aliases or [] if alias.lower() not in repeats]
 
 
 @bp.get("/sitemap.xml")
