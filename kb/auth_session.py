@@ -38,11 +38,16 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
+def now() -> float:
+    """Seconds since the epoch; one seam, so tests can move the clock for time-outs."""
+    return time.time()
+
+
 def start_session() -> None:
     """Mark the moment of sign-in; call right after ``login_user`` in a freshly cleared session."""
-    now = time.time()
-    session[SIGNED_IN_AT] = now
-    session[SEEN_AT] = now
+    moment = now()
+    session[SIGNED_IN_AT] = moment
+    session[SEEN_AT] = moment
 
 
 def has_idle_timeout(user: User) -> bool:
@@ -72,16 +77,16 @@ def enforce_session_rules():
     """End idle or too-old sessions, and send a user who must change their password to that page."""
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
-    now = time.time()
+    moment = now()
     signed_in_at = session.get(SIGNED_IN_AT)
     seen_at = session.get(SEEN_AT)
-    if not isinstance(signed_in_at, int | float) or now - signed_in_at > _absolute_limit_seconds():
+    if not isinstance(signed_in_at, int | float) or moment - signed_in_at > _absolute_limit_seconds():
         return _end_session(reason="expired")
     if has_idle_timeout(current_user) and (
-        not isinstance(seen_at, int | float) or now - seen_at > _idle_limit_seconds()
+        not isinstance(seen_at, int | float) or moment - seen_at > _idle_limit_seconds()
     ):
         return _end_session(reason="idle")
-    session[SEEN_AT] = now
+    session[SEEN_AT] = moment
     if current_user.must_change_password and request.endpoint not in ALLOWED_BEFORE_PASSWORD_CHANGE:
         return redirect(url_for("auth.change_password"))
     return None

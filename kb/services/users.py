@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import limits
+import limits.storage
 from flask import current_app
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from kb.extensions import db, limiter
+from kb.extensions import db
 from kb.models import User, UserRole, utcnow
 from kb.services import audit
 
@@ -145,14 +146,18 @@ def _max_failures() -> int:
 
 
 def _unknown_account_limit() -> tuple[MovingWindowRateLimiter, limits.RateLimitItem]:
-    """Failures for e-mails with no account are counted too, in the rate limiter's storage.
+    """Failures for e-mails with no account are counted too, in the rate-limit storage.
 
     Without this, only real accounts would ever lock, and the lock-out would tell an attacker which
-    e-mail addresses have accounts.
+    e-mail addresses have accounts. The counter lives in ``RATELIMIT_STORAGE_URI`` (shared between
+    processes when that is), and works whether or not Flask-Limiter's own limits are switched on.
     """
+    storage = current_app.extensions.get("kb_login_failures")
+    if storage is None:
+        storage = limits.storage.storage_from_string(current_app.config["RATELIMIT_STORAGE_URI"])
+        current_app.extensions["kb_login_failures"] = storage
     window = int(current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
-    item = limits.RateLimitItemPerMinute(_max_failures(), window)
-    return MovingWindowRateLimiter(limiter.storage), item
+    return MovingWindowRateLimiter(storage), limits.RateLimitItemPerMinute(_max_failures(), window)
 
 
 def _unknown_account_key(email: str) -> str:
@@ -326,6 +331,7 @@ def _give_credentials(user: User, method: PasswordMethod) -> Credentials:
 
 def create_account(email: str, role: str, method: PasswordMethod, *, by: User) -> tuple[User, Credentials]:
     """Create an account for someone else, with a temporary password or a one-time set-password link."""
+    method = PasswordMethod(method)
     user = create_user(email, role, generate_password(), by=by)
     credentials = _give_credentials(user, method)
     db.session.commit()
@@ -334,6 +340,7 @@ def create_account(email: str, role: str, method: PasswordMethod, *, by: User) -
 
 def reset_password(user: User, method: PasswordMethod, *, by: User) -> Credentials:
     """Replace a user's password with new credentials; their sessions end at once."""
+    method = PasswordMethod(method)
     credentials = _give_credentials(user, method)
     audit.record("account.password_reset", user=by, target=user.email, method=method.value)
     db.session.commit()
