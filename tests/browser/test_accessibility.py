@@ -7,16 +7,49 @@ from __future__ import annotations
 
 import pytest
 
+from kb.services import users
 from tests.browser.axe import axe_violations
+from tests.conftest import PASSWORD
 
 DESKTOP, PHONE = 1280, 375
 
 
-def _press_tab_to_first_link(page):
+def press_tab(page, server):
     page.keyboard.press("Tab")
 
 
-# (name, path, width, steps to take after loading, expected HTTP status)
+def sign_in_with_wrong_password(page, server):
+    page.fill("input[name=email]", "nobody@example.police.uk")
+    page.fill("input[name=password]", "not the password")
+    page.click("main button[type=submit]")
+    page.wait_for_selector(".error-summary")
+
+
+def sign_in_as_editor(page, server):
+    with server.app.app_context():
+        users.create_user("editor@example.police.uk", "editor", PASSWORD)
+    page.goto("/login")
+    page.fill("input[name=email]", "editor@example.police.uk")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+
+
+def editor_list(page, server):
+    sign_in_as_editor(page, server)
+    response = page.goto("/editor/")
+    assert response is not None and response.status == 200 and page.url.endswith("/editor/")
+
+
+def editor_form_with_errors(page, server):
+    sign_in_as_editor(page, server)
+    response = page.goto("/editor/articles/new")
+    assert response is not None and response.status == 200
+    page.click("button[name=action][value=save]")
+    page.wait_for_selector(".error-summary")
+
+
+# (name, path, width, steps to take after loading, expected HTTP status of the first load)
 STATES = [
     ("home", "/", DESKTOP, None, 200),
     ("home-phone", "/", PHONE, None, 200),
@@ -29,19 +62,27 @@ STATES = [
     ("area", "/areas/economic-crime", DESKTOP, None, 200),
     ("area-phone", "/areas/cyber-and-digital", PHONE, None, 200),
     ("not-found", "/no-such-page", DESKTOP, None, 404),
-    ("skip-link-focused", "/", DESKTOP, _press_tab_to_first_link, 200),
+    ("skip-link-focused", "/", DESKTOP, press_tab, 200),
+    ("search-results", "/search?q=cryptocurrency", DESKTOP, None, 200),
+    ("search-results-phone", "/search?q=fraud", PHONE, None, 200),
+    ("search-no-results", "/search?q=zzqqxxnothing", DESKTOP, None, 200),
+    ("search-facets-selected", "/search?q=&tag=cyber&area=cyber-and-digital", DESKTOP, None, 200),
+    ("login", "/login", DESKTOP, None, 200),
+    ("login-with-errors", "/login", DESKTOP, sign_in_with_wrong_password, 200),
+    ("editor-list", "/login", DESKTOP, editor_list, 200),
+    ("editor-form-with-errors", "/login", DESKTOP, editor_form_with_errors, 200),
 ]
 
 
 @pytest.mark.parametrize(
     ("path", "width", "steps", "status"), [s[1:] for s in STATES], ids=[s[0] for s in STATES]
 )
-def test_page_state_has_no_axe_violations(page, path, width, steps, status):
+def test_page_state_has_no_axe_violations(page, live_server, path, width, steps, status):
     page.set_viewport_size({"width": width, "height": 900})
     response = page.goto(path)
     assert response is not None and response.status == status
     if steps is not None:
-        steps(page)
+        steps(page, live_server)
     assert axe_violations(page) == []
 
 
