@@ -35,6 +35,10 @@ lint: install-test
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The README's screenshots (docs/screenshots/), from a freshly seeded copy in Debian's chromium.
+screenshots: install-test
+	$(BIN)/python -m tests.browser.screenshots
+
 bench: install-test
 	$(BIN)/python bench/search_bench.py
 

@@ -31,6 +31,9 @@ WEIGHED_PAGES = [
     "/areas/economic-crime",
     "/tags/economic-crime",
     "/no-such-page",
+    "/search?q=",
+    "/search?q=fraud",
+    "/login",
 ]
 
 

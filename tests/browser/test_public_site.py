@@ -13,6 +13,9 @@ PAGES = [
     "/tags/economic-crime",
     "/areas/economic-crime",
     "/no-such-page",
+    "/search?q=",
+    "/search?q=fraud&tag=fraud",
+    "/login",
 ]
 BUDGET = 150 * 1024  # HTML + CSS + JS of a first visit
 
