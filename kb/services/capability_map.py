@@ -54,7 +54,7 @@ COLOURS = {  # kind: (box fill, box stroke, text fill, font weight)
 }
 
 NARROW = Layout(name="narrow", width=360, columns=2, font_size=14)
-WIDE = Layout(name="wide", width=1000, columns=4, font_size=14)
+WIDE = Layout(name="wide", width=1000, columns=4, font_size=16)
 LAYOUTS = (WIDE, NARROW)
 
 
