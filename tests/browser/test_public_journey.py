@@ -1,5 +1,6 @@
 """The candidate's journey by keyboard alone on a phone-sized screen, with JavaScript on and off:
-from the home page to the team that deals with cryptocurrency seizures and its contact."""
+from the home page to the team that deals with cryptocurrency seizures and its contact, by browsing and by
+searching, in three interactions at most."""
 
 from __future__ import annotations
 
@@ -65,6 +66,29 @@ def test_keyboard_only_from_home_to_the_cryptocurrency_team_contact(phone_page):
     assert contact.locator("a[href^='mailto:']").count() >= 1
     # Nothing on the way scrolled sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_keyboard_only_search_to_the_team_contact_in_three_interactions(phone_page):
+    page = phone_page
+    page.goto("/")
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.name") == "q":
+            break
+    else:
+        raise AssertionError("the search box is not among the first ten focusable elements")
+    assert page.evaluate(FOCUS_IS_VISIBLE)
+    page.keyboard.type("who deals with cryptocurrency seizures")
+    page.keyboard.press("Enter")  # interaction 1: search
+    first_result = page.locator("main a[href='/capabilities/cryptocurrency-unit']").first
+    first_result.wait_for()
+    tab_until(page, "Cryptocurrency Unit")
+    page.keyboard.press("Enter")  # interaction 2: open the first result
+    page.wait_for_url("**/capabilities/cryptocurrency-unit")
+    tab_until(page, "How to contact this team")
+    page.keyboard.press("Enter")  # interaction 3: the contact
+    page.wait_for_url("**#contact")
+    assert page.locator("#contact a[href^='mailto:']").first.is_visible()
 
 
 def test_every_link_on_the_home_page_is_reachable_by_keyboard(phone_page):
