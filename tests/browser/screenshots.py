@@ -15,7 +15,7 @@ from pathlib import Path
 from flask_migrate import upgrade
 
 from kb.extensions import db
-from kb.services import content
+from kb.services import content, search
 from tests.browser.conftest import CHROMIUM, LiveServer
 from tests.conftest import make_app
 
@@ -39,6 +39,7 @@ def take(out: Path, names: list[str], widths: list[int]) -> list[Path]:
         with app.app_context():
             upgrade()
             content.seed()
+            search.rebuild_index()
             db.session.remove()
         with LiveServer(app) as server, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
