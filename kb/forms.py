@@ -33,13 +33,27 @@ from kb.services.articles import ArticleData
 from kb.services.diffs import has_conflict_markers, normalise_newlines
 from kb.services.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordMethod
 
+# Numbers from the page (versions, revision numbers) beyond this are not ours: treated as missing, so they
+# never reach the database (SQLite cannot hold a 30-digit integer and would raise).
+MAX_NUMBER = 2**31 - 1
+
+
+def parse_number(value: Any) -> int | None:
+    """A whole number the user's browser sent back, or None if it is missing, not a number or too big."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if number <= MAX_NUMBER else None
+
 
 def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 def _newlines(value: Any) -> Any:
-    return normalise_newlines(value) if isinstance(value, str) else value
+    # NUL never belongs in text, and some databases (PostgreSQL) refuse to store it.
+    return normalise_newlines(value.replace("\x00", "")) if isinstance(value, str) else value
 
 
 def as_choices(pairs: Any) -> list:
@@ -228,13 +242,11 @@ class ArticleForm(FlaskForm):
     @property
     def started_from_version(self) -> int | None:
         """The version the form was loaded from, or None if it is missing or not a number (a conflict)."""
-        value = (self.version.data or "").strip()
-        return int(value) if value.isdigit() else None
+        return parse_number(self.version.data)
 
     @property
     def started_from_revision(self) -> int | None:
-        value = (self.base_revision.data or "").strip()
-        return int(value) if value.isdigit() else None
+        return parse_number(self.base_revision.data)
 
     def article_data(self, kind: str) -> ArticleData:
         """What the editor typed, as the article service takes it."""
@@ -272,8 +284,7 @@ class ActionForm(FlaskForm):
 
     @property
     def started_from_version(self) -> int | None:
-        value = (self.version.data or "").strip()
-        return int(value) if value.isdigit() else None
+        return parse_number(self.version.data)
 
 
 class DeleteArticleForm(FlaskForm):

@@ -268,3 +268,9 @@ def test_no_password_or_token_ever_reaches_the_audit_log(app, client, admin, aut
 def test_create_account_service_refuses_an_unknown_role(app, make_user):
     with pytest.raises(AccountError, match="role"):
         users.create_account("r@example.police.uk", "superuser", PasswordMethod.LINK, by=make_user("admin"))
+
+
+def test_a_huge_account_number_is_404_not_a_crash(client, admin):
+    big = "9" * 30
+    assert client.get(f"/admin/accounts/{big}").status_code == 404
+    assert client.post(f"/admin/accounts/{big}/disable").status_code == 404

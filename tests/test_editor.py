@@ -594,3 +594,51 @@ def test_signed_in_pages_never_show_a_password(client, editor):
         "/editor/reindex",
     ):
         assert PASSWORD not in client.get(path).get_data(as_text=True)
+
+
+BIG = "9" * 30
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", f"/editor/articles/gateway/revisions/{BIG}", 404),
+        ("GET", f"/editor/articles/gateway/diff?from={BIG}&to={BIG}", 200),
+        ("GET", "/editor/articles/gateway/diff?from=-1&to=0", 200),
+        ("POST", f"/editor/articles/gateway/revisions/{BIG}/restore", 404),
+        ("GET", "/editor/articles/no-such-article/history", 404),
+        ("GET", "/editor/articles/no-such-article/edit", 404),
+        ("POST", "/editor/articles/no-such-article/publish", 404),
+    ],
+)
+def test_numbers_and_names_typed_into_addresses_never_crash(client, editor, method, path, status):
+    assert client.open(path, method=method).status_code == status
+
+
+@pytest.mark.parametrize("version", ["", "abc", BIG, "-1"])
+def test_an_action_without_a_usable_version_does_nothing(client, editor, version):
+    before = articles.get_by_slug("gateway").version
+    response = client.post("/editor/articles/gateway/unpublish", data={"version": version})
+    assert response.status_code == 409
+    db.session.expire_all()
+    article = articles.get_by_slug("gateway")
+    assert (article.status, article.version) == ("published", before)
+
+
+def test_a_huge_base_revision_in_the_form_is_a_plain_conflict(client, editor):
+    values = with_changes(
+        form_values(soup(client.get("/editor/articles/gateway/edit"))),
+        version=BIG,
+        base_revision=BIG,
+        body="Mine",
+    )
+    response = post_form(client, "/editor/articles/gateway/edit", values)
+    assert response.status_code == 409
+    assert text_of(soup(response).select_one("form.article-form #body")) == "Mine"
+
+
+def test_nul_characters_are_dropped_from_what_is_saved(client, editor):
+    values = new_article_values(client, title="Nul\x00 test", body="Body\x00 text")
+    assert post_form(client, "/editor/articles/new", values).status_code == 303
+    article = articles.get_by_slug("nul-test")
+    assert (article.title, article.body) == ("Nul test", "Body text")

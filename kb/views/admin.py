@@ -76,7 +76,7 @@ def new_account() -> Response | str:
     return render_template("admin/new_account.html", form=form, role_hints=ROLE_HINTS)
 
 
-@bp.get("/accounts/<int:user_id>")
+@bp.get("/accounts/<int(max=2147483647):user_id>")
 @access(ADMIN)
 def account(user_id: int) -> str:
     """Show one account: change its role, disable or enable it, reset its password."""
@@ -91,7 +91,7 @@ def account(user_id: int) -> str:
     )
 
 
-@bp.post("/accounts/<int:user_id>/role")
+@bp.post("/accounts/<int(max=2147483647):user_id>/role")
 @access(ADMIN)
 def change_role(user_id: int) -> Response | str:
     """Give an account another role."""
@@ -129,21 +129,21 @@ def _set_active(user_id: int, active: bool) -> Response:
     return redirect(url_for("admin.account", user_id=user.id), 303)
 
 
-@bp.post("/accounts/<int:user_id>/disable")
+@bp.post("/accounts/<int(max=2147483647):user_id>/disable")
 @access(ADMIN)
 def disable(user_id: int) -> Response:
     """Disable an account; every session it has ends at once."""
     return _set_active(user_id, False)
 
 
-@bp.post("/accounts/<int:user_id>/enable")
+@bp.post("/accounts/<int(max=2147483647):user_id>/enable")
 @access(ADMIN)
 def enable(user_id: int) -> Response:
     """Enable a disabled account."""
     return _set_active(user_id, True)
 
 
-@bp.post("/accounts/<int:user_id>/reset-password")
+@bp.post("/accounts/<int(max=2147483647):user_id>/reset-password")
 @access(ADMIN)
 def reset_password(user_id: int) -> Response:
     """Replace an account's password with a temporary one or a one-time link; its sessions end."""

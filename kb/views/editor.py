@@ -18,6 +18,7 @@ from kb.forms import (
     DeleteArticleForm,
     EditorFilterForm,
     as_choices,
+    parse_number,
 )
 from kb.models import Article, Kind, Revision, Status, User, UserRole, Visibility
 from kb.services import articles, audit, diffs, search
@@ -281,6 +282,8 @@ def preview(slug: str) -> str:
 def _status_change(slug: str, change, done: str) -> Response | tuple[str, int]:
     article = _article_or_404(slug)
     form = ActionForm()
+    if form.started_from_version is None:  # no version seen: the page cannot vouch for what it showed
+        return render_template("editor/stale_action.html", article=article), 409
     try:
         change(article, author=_user(), expected_version=form.started_from_version)
     except StaleVersionError:
@@ -378,7 +381,7 @@ def _live_number(article: Article) -> int | None:
     return None
 
 
-@bp.get("/articles/<slug>/revisions/<int:number>")
+@bp.get("/articles/<slug>/revisions/<int(max=2147483647):number>")
 @access(EDITOR)
 def revision(slug: str, number: int) -> str:
     """Show one revision as it was saved."""
@@ -403,8 +406,8 @@ def diff(slug: str) -> str:
     article = _article_or_404(slug)
     numbers = [r.number for r in article.revisions]
     latest = max(numbers) if numbers else 0
-    to_number = request.args.get("to", type=int) or latest
-    from_number = request.args.get("from", type=int) or max(to_number - 1, 1)
+    to_number = parse_number(request.args.get("to")) or latest
+    from_number = parse_number(request.args.get("from")) or max(to_number - 1, 1)
     older, newer = _revision_or_404(article, from_number), _revision_or_404(article, to_number)
     return render_template(
         "editor/diff.html",
@@ -416,13 +419,15 @@ def diff(slug: str) -> str:
     )
 
 
-@bp.post("/articles/<slug>/revisions/<int:number>/restore")
+@bp.post("/articles/<slug>/revisions/<int(max=2147483647):number>/restore")
 @access(EDITOR)
 def restore(slug: str, number: int) -> Response | tuple[str, int]:
     """Make an old revision's text current again (adds a revision; on a published article, as a draft)."""
     article = _article_or_404(slug)
     item = _revision_or_404(article, number)
     form = ActionForm()
+    if form.started_from_version is None:
+        return render_template("editor/stale_action.html", article=article), 409
     try:
         articles.restore_revision(article, item, author=_user(), expected_version=form.started_from_version)
     except StaleVersionError:
