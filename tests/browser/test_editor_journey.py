@@ -195,3 +195,38 @@ def test_a_conflict_from_a_second_browser_is_resolved_without_losing_either_text
         assert "FIRST EDITOR'S OPENING." in body and "SECOND EDITOR'S CLOSING." in body
     first.context.close()
     second.context.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/",
+        "/admin/audit",
+        "/admin/accounts/1",
+        "/editor/?status=published&q=fraud",
+        "/editor/articles/gateway/edit",
+        "/editor/articles/gateway/preview?as=staff",
+        "/editor/articles/gateway/revisions/1",
+        "/editor/articles/gateway/delete",
+    ],
+)
+def test_other_staff_pages_pass_axe(admin_page, path):
+    response = admin_page.goto(path)
+    assert response is not None and response.status == 200
+    assert_accessible(admin_page)
+
+
+def test_staff_forms_with_errors_pass_axe(admin_page):
+    admin_page.goto("/admin/accounts/new")
+    admin_page.fill("#email", "not an address")
+    admin_page.locator("main").get_by_role("button", name="Create account").click()
+    expect(admin_page.locator(".error-summary")).to_be_visible()
+    assert_accessible(admin_page)
+    admin_page.goto("/editor/articles/gateway/delete")
+    admin_page.locator("main").get_by_role("button", name="Delete for good").click()
+    expect(admin_page.locator(".error-summary")).to_be_visible()
+    assert_accessible(admin_page)
+    admin_page.goto("/account/password")
+    admin_page.get_by_role("button", name="Change password").click()
+    expect(admin_page.locator(".error-summary")).to_be_visible()
+    assert_accessible(admin_page)
