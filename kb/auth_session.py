@@ -75,7 +75,8 @@ def forget_previous_user() -> None:
 
 def enforce_session_rules():
     """End idle or too-old sessions, and send a user who must change their password to that page."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
+    # Signing out always works, and rotates the token, however long the session has been idle.
+    if request.endpoint in ("static", "auth.logout") or not current_user.is_authenticated:
         return None
     moment = now()
     signed_in_at = session.get(SIGNED_IN_AT)

@@ -571,3 +571,13 @@ def test_set_password_links_are_redacted_from_log_lines():
     assert any(
         isinstance(f, auth_session.RedactSetPasswordLinks) for f in logging.getLogger("werkzeug").filters
     )
+
+
+def test_signing_out_after_the_idle_time_out_still_ends_every_session(app, client, auth, clock):
+    user = auth.login("editor")
+    token = user.session_token
+    clock.advance(hours=2)
+    response = auth.logout()
+    assert response.status_code == 303 and response.location == "/"
+    db.session.refresh(user)
+    assert user.session_token != token
