@@ -40,6 +40,7 @@ class Defaults:
     LOGIN_RATE_LIMIT = "20 per minute"
     LOGIN_MAX_FAILURES = 10
     LOGIN_FAILURE_WINDOW_MINUTES = 15
+    SET_PASSWORD_LINK_HOURS = 72
 
 
 def instance_path_from_env() -> str:

@@ -21,7 +21,6 @@ from kb.services import audit
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # scrypt of a megabyte-long "password" is a cheap denial of service
-DEFAULT_SET_PASSWORD_LINK_HOURS = 72
 
 
 class AccountError(ValueError):
@@ -260,7 +259,7 @@ def _token_digest(token: str) -> str:
 
 
 def _link_lifetime() -> timedelta:
-    hours = current_app.config.get("SET_PASSWORD_LINK_HOURS", DEFAULT_SET_PASSWORD_LINK_HOURS)
+    hours = current_app.config["SET_PASSWORD_LINK_HOURS"]
     return timedelta(hours=int(hours))
 
 
