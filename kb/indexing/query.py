@@ -30,6 +30,24 @@ MIN_PREFIX_LENGTH = 3
 SYNONYM_WEIGHT = 0.5
 EXACT_NAME_BOOST = 20.0
 OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
+# Words that say what kind of answer is wanted rather than what it is about ("analyst jobs", "cash team"):
+# they raise the documents that have them but do not exclude those that do not, unless nothing else
+# was typed.
+SOFT_WORDS = frozenset(
+    {
+        "job",
+        "jobs",
+        "role",
+        "roles",
+        "career",
+        "careers",
+        "vacancy",
+        "vacancies",
+        "opportunities",
+        "team",
+        "teams",
+    }
+)
 
 _TOKEN = re.compile(r'"(?P<phrase>[^"]*)"|(?P<lparen>\()|(?P<rparen>\))|(?P<word>[^\s()"]+)')
 # Characters with a meaning to Whoosh's parser that a reader's word must not carry into it.
@@ -88,7 +106,8 @@ class ParsedQuery:
     text: str  # the cleaned, possibly truncated, input
     truncated: bool
     query: query.Query | None  # None: nothing typed (browse)
-    any_words_query: query.Query | None  # the same words ORed together, for when none match all
+    # The same words ORed together, for when no document has them all; parsed only when asked for.
+    make_any_words: Callable[[], query.Query] | None = None
     expanded: list[str] = field(default_factory=list)
     words: list[Token] = field(default_factory=list)  # the plain words typed, for "did you mean"
     term_count: int = 0
@@ -96,6 +115,10 @@ class ParsedQuery:
     @property
     def is_browse(self) -> bool:
         return self.query is None
+
+    @property
+    def any_words_query(self) -> query.Query | None:
+        return self.make_any_words() if self.make_any_words is not None else None
 
 
 def clean_input(text: str | None, max_length: int = MAX_QUERY_LENGTH) -> tuple[str, bool]:
@@ -221,27 +244,47 @@ class QueryBuilder:
         text, truncated = clean_input(raw, self.max_length)
         tokens = tokenize(text)
         if not any(t.kind in {"word", "phrase"} for t in tokens):
-            return ParsedQuery(text=text, truncated=truncated, query=None, any_words_query=None)
-        source, expanded = self._rewrite(
-            tokens, ends_in_word=bool(text) and not text[-1].isspace(), known=known
-        )
-        main = self._parse(self._and_parser, source, tokens)
-        any_words = self._parse(self._or_parser, source, tokens)
-        name = normalise_name(" ".join(t.text for t in tokens if t.kind in {"word", "phrase"}))
-        if name and not any(t.kind == "operator" for t in tokens):
-            boost = query.Term("name", name, boost=EXACT_NAME_BOOST)
-            main = query.AndMaybe(main, boost) if main is not query.NullQuery else main
-            any_words = query.AndMaybe(any_words, boost) if any_words is not query.NullQuery else any_words
+            return ParsedQuery(text=text, truncated=truncated, query=None)
+        ends_in_word = bool(text) and not text[-1].isspace()
+        required, optional = self._split_soft_words(tokens)
+        source, expanded = self._rewrite(required, ends_in_word=ends_in_word, known=known)
+        soft = self.plain_terms(optional, any_words=True) if optional else None
+        main = self._finish(self._parse(self._and_parser, source, required), soft, tokens)
+
+        def make_any_words() -> query.Query:
+            return self._finish(self._parse(self._or_parser, source, required), soft, tokens)
+
         words = [t for t in tokens if t.kind == "word"]
         return ParsedQuery(
             text=text,
             truncated=truncated,
             query=main,
-            any_words_query=any_words,
+            make_any_words=make_any_words,
             expanded=expanded,
             words=words,
             term_count=sum(len(self._stems(t.text)) for t in tokens if t.kind in {"word", "phrase"}),
         )
+
+    def _finish(self, parsed: query.Query, soft: query.Query | None, tokens: list[Token]) -> query.Query:
+        """Add the optional parts: the soft words, and a boost for a document named exactly as typed."""
+        if parsed is query.NullQuery:
+            return parsed
+        if soft is not None:
+            parsed = query.AndMaybe(parsed, soft)
+        name = normalise_name(" ".join(t.text for t in tokens if t.kind in {"word", "phrase"}))
+        if name and not any(t.kind == "operator" for t in tokens):
+            parsed = query.AndMaybe(parsed, query.Term("name", name, boost=EXACT_NAME_BOOST))
+        return parsed
+
+    def _split_soft_words(self, tokens: list[Token]) -> tuple[list[Token], list[Token]]:
+        """Separate the soft words (see ``SOFT_WORDS``) when other words remain and no operator is used."""
+        if any(t.kind in {"operator", "lparen", "rparen"} for t in tokens):
+            return tokens, []
+        soft = [t for t in tokens if t.kind == "word" and not t.prefix and t.text.lower() in SOFT_WORDS]
+        required = [t for t in tokens if t not in soft]
+        if not soft or not any(t.kind in {"word", "phrase"} for t in required):
+            return tokens, []
+        return required, soft
 
     def _stems(self, text: str) -> list[str]:
         return [t.text for t in self._analyzer(text, mode="query")]
@@ -339,7 +382,7 @@ class QueryBuilder:
             if parsed is None:
                 raise ValueError("no query")
             # normalize() walks the whole tree: a malformed one fails here rather than mid-search.
-            return parsed.normalize()
+            return parsed.accept(_synonym_phrases_outside_body).normalize()
         except Exception:  # the parser failing on odd input must never fail the search
             return self.plain_terms(tokens, any_words=parser is self._or_parser)
 
@@ -354,6 +397,19 @@ class QueryBuilder:
         if not clauses:
             return query.NullQuery
         return query.Or(clauses) if any_words else query.And(clauses)
+
+
+def _synonym_phrases_outside_body(node: query.Query) -> query.Query:
+    """Search the glossary's multi-word forms in titles, summaries and keywords, not in bodies.
+
+    A phrase of common words ("regional organised crime unit") in every body is the slowest thing a
+    query can ask Whoosh for, and an article about the thing names it in its title or summary anyway.
+    Phrases the reader typed are searched everywhere. (A reader cannot type a boost, so a body phrase
+    weighted below 1 can only be a glossary form.)
+    """
+    if isinstance(node, query.Phrase) and node.fieldname == "body" and node.boost < 1:
+        return query.NullQuery
+    return node
 
 
 def _contains(stems: tuple[str, ...], part: tuple[str, ...]) -> bool:

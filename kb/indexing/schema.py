@@ -28,7 +28,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
 # Bump when the schema or the analysis changes: an index built by older code is then rebuilt at start.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 
 # Words that carry no meaning in the questions people type ("who does phone downloads"), on top of
 # Whoosh's English stop words. Removed at index and query time alike, so phrases still line up.
@@ -126,7 +126,9 @@ def build_schema() -> Schema:
         # The whole title and acronym, normalised, so that typing exactly a name ranks that article first.
         name=KEYWORD(commas=True, lowercase=True),
         summary=TEXT(analyzer=text, stored=True, chars=True, spelling=True),
-        body=TEXT(analyzer=text, stored=True, chars=True, spelling=True),
+        # No spelling words for the body: they would double the postings a rebuild writes; the words of
+        # titles and summaries are enough for "did you mean".
+        body=TEXT(analyzer=text, stored=True, chars=True),
         keywords=TEXT(analyzer=text),
         partners=TEXT(analyzer=text),
         complete=TEXT(analyzer=prefix_analyzer(), phrase=False),
@@ -208,7 +210,8 @@ def document_for(article: Any) -> dict[str, Any]:
         "area": area.slug if area is not None else "",
         "roles": ",".join(r.slug for r in roles),
         "title_sort": normalise_name(title) or article.slug,
-        "updated": int(updated.replace(tzinfo=UTC).timestamp()) if updated else 0,  # stored as naive UTC
+        # Microseconds since 1970 (the database keeps naive UTC), so "last updated" orders like the rows.
+        "updated": int(updated.replace(tzinfo=UTC).timestamp() * 1_000_000) if updated else 0,
     }
     document["fingerprint"] = fingerprint(document)
     return document

@@ -1,9 +1,13 @@
 """Reading the index for one operation: matching, ranking, facet postings, snippets, corrections.
 
 A ``Snapshot`` holds one searcher for the whole of one search, so that document numbers from its steps
-agree. Document sets are plain Python sets of document numbers: visibility, facet values and the query
-each give one, and set intersections (done in C) make disjunctive facet counts cheap. Sets derived from
-the index alone (the visible documents, each facet value's documents) are cached per index version.
+agree. Document sets are ``DocSet`` bitmaps (a Python int, one bit per document): visibility, each facet
+value and the query each give one, and an intersection or a count is one operation in C, so disjunctive
+facet counts cost microseconds even over every document.
+
+Bitmaps that depend on the index alone (each facet value's documents, the visible documents) are cached
+per segment, so a save (which adds a small segment and deletes one document from a big one) recomputes
+only the small segment's: the big one's are reused with its deleted documents masked out.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from whoosh import query
+from whoosh.idsets import DocIdSet
 
 from kb.indexing.schema import SEARCH_FIELDS, SNIPPET_FIELDS, plain_analyzer, text_analyzer
 from kb.indexing.store import IndexStore
@@ -23,9 +28,75 @@ SORTS = {
     "updated": ("updated", True),
 }
 # Fields indexed with ``spelling=True``: their unstemmed words are what "did you mean" proposes.
-SPELLING_FIELDS = ("title", "summary", "body")
+SPELLING_FIELDS = ("title", "summary")
 SNIPPET_LENGTH = 220
 MAX_CORRECTION_CANDIDATES = 40
+
+
+class DocSet(DocIdSet):
+    """A set of document numbers held as the bits of a Python int.
+
+    Whoosh accepts it as a search filter (it is a ``DocIdSet`` and answers ``in``).
+    """
+
+    __slots__ = ("_bytes", "bits")
+
+    def __init__(self, bits: int = 0):
+        self.bits = bits
+        self._bytes: bytes | None = None
+
+    @classmethod
+    def of(cls, docnums: Iterable[int]) -> DocSet:
+        buffer = bytearray()
+        for d in docnums:
+            index = d >> 3
+            if index >= len(buffer):
+                buffer.extend(bytes(index - len(buffer) + 1 + 64))
+            buffer[index] |= 1 << (d & 7)
+        return cls(int.from_bytes(buffer, "little"))
+
+    def _lookup(self) -> bytes:
+        if self._bytes is None:
+            self._bytes = self.bits.to_bytes((self.bits.bit_length() + 7) // 8, "little")
+        return self._bytes
+
+    def __contains__(self, docnum: object) -> bool:
+        if not isinstance(docnum, int) or docnum < 0:
+            return False
+        lookup = self._lookup()
+        index = docnum >> 3
+        return index < len(lookup) and bool(lookup[index] >> (docnum & 7) & 1)
+
+    def __len__(self) -> int:
+        return self.bits.bit_count()
+
+    def __bool__(self) -> bool:
+        return self.bits != 0
+
+    def __iter__(self):
+        for index, byte in enumerate(self._lookup()):
+            while byte:
+                low = byte & -byte
+                yield index * 8 + low.bit_length() - 1
+                byte ^= low
+
+    def __and__(self, other: DocSet) -> DocSet:
+        return DocSet(self.bits & other.bits)
+
+    def __or__(self, other: DocSet) -> DocSet:
+        return DocSet(self.bits | other.bits)
+
+    def __sub__(self, other: DocSet) -> DocSet:
+        return DocSet(self.bits & ~other.bits)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DocSet) and other.bits == self.bits
+
+    def __hash__(self) -> int:
+        return hash(self.bits)
+
+    def __repr__(self) -> str:
+        return f"DocSet({len(self)} documents)"
 
 
 @dataclass(frozen=True)
@@ -65,54 +136,111 @@ class Snapshot:
 
     # --- document sets --------------------------------------------------------------------------------
 
-    def visible(self, visibility: Visibility) -> frozenset[int]:
-        """Every document the reader may find (cached per index version)."""
-        return self.store.cached(
-            self.searcher,
-            ("visible", visibility),
-            lambda: frozenset(self.searcher.docs_for_query(visibility.as_query())),
-        )
+    def visible(self, visibility: Visibility) -> DocSet:
+        """Every document the reader may find: the filter on ``status`` and ``visibility``."""
 
-    def matching(self, q: query.Query, within: frozenset[int]) -> set[int]:
-        """Documents matching ``q`` among ``within``."""
+        def compute() -> DocSet:
+            result = self.every()
+            for fieldname, values in (
+                ("status", visibility.statuses),
+                ("visibility", visibility.visibilities),
+            ):
+                if values is not None:
+                    docs = self.value_docs(fieldname)
+                    allowed = DocSet()
+                    for value in values:
+                        allowed = allowed | docs.get(value, DocSet())
+                    result = result & allowed
+            return result
+
+        return self.store.cached(self.searcher, ("visible", visibility), compute)
+
+    def every(self) -> DocSet:
+        """Every live document."""
+
+        def compute() -> DocSet:
+            bits = 0
+            for leaf, offset in self.searcher.leaf_searchers():
+                segment = leaf.reader().segment()
+                bits |= (((1 << segment.doc_count_all()) - 1) & self._live(segment)) << offset
+            return DocSet(bits)
+
+        return self.store.cached(self.searcher, ("every",), compute)
+
+    @staticmethod
+    def _live(segment) -> int:
+        """A mask of the segment's documents that are not deleted (all ones when none are)."""
+        return ~DocSet.of(segment.deleted_docs()).bits if segment.has_deletions() else -1
+
+    def has_match(self, q: query.Query, within: DocSet) -> bool:
+        """True when some document in ``within`` matches ``q`` (unscored; stops at the first)."""
+        return bool(within) and any(d in within for d in self.searcher.docs_for_query(q))
+
+    def scored(self, q: query.Query, within: DocSet) -> list[int]:
+        """Every document matching ``q`` among ``within``, best first.
+
+        One scored pass over the postings gives both the set (for totals and facets) and the order, so
+        an expensive query (a phrase of common words) is evaluated once, not once to count and again to
+        rank.
+        """
         if not within:
-            return set()
-        return within.intersection(self.searcher.docs_for_query(q))
+            return []  # Whoosh treats an empty filter as no filter at all
+        results = self.searcher.search(q, filter=within, limit=None)
+        return [docnum for _, docnum in results.top_n]
 
-    def value_docs(self, fieldname: str) -> dict[str, frozenset[int]]:
-        """For a facet field: value -> documents carrying it (cached per index version)."""
+    def in_order(self, docnums: Iterable[int], sort: str) -> list[int]:
+        """``docnums`` ordered by title (A to Z) or by last update (newest first)."""
+        fieldname, reverse = SORTS.get(sort) or SORTS["title"]
+        keys = self.column(fieldname)
+        # Ties (same title or same second) fall back to document order, so pages never overlap.
+        return sorted(docnums, key=lambda d: (keys[d], -d if reverse else d), reverse=reverse)
 
-        def compute() -> dict[str, frozenset[int]]:
-            return {
-                value: frozenset(self.searcher.docs_for_query(query.Term(fieldname, value)))
-                for value in self.reader.field_terms(fieldname)
-            }
+    def column(self, fieldname: str) -> list:
+        """A sortable field's value for every document number (cached per index version)."""
+
+        def compute() -> list:
+            reader = self.reader.column_reader(fieldname)
+            return [reader[d] for d in range(self.reader.doc_count_all())]
+
+        return self.store.cached(self.searcher, ("column", fieldname), compute)
+
+    def value_docs(self, fieldname: str) -> dict[str, DocSet]:
+        """For a facet field: value -> the documents carrying it (cached per index version)."""
+
+        def compute() -> dict[str, DocSet]:
+            combined: dict[str, int] = {}
+            for leaf, offset in self.searcher.leaf_searchers():
+                reader = leaf.reader()
+                segment = reader.segment()
+                live = self._live(segment)
+                for value, bits in self._segment_values(reader, segment, fieldname).items():
+                    combined[value] = combined.get(value, 0) | ((bits & live) << offset)
+            return {value: DocSet(bits) for value, bits in combined.items() if bits}
 
         return self.store.cached(self.searcher, ("values", fieldname), compute)
 
+    def _segment_values(self, reader, segment, fieldname: str) -> dict[str, int]:
+        # Keyed on the segment alone: documents deleted later are masked out by the caller, and a
+        # segment never gains documents, so the big segments' bitmaps survive every save.
+        def compute() -> dict[str, int]:
+            if fieldname not in reader.indexed_field_names():
+                return {}
+            return {
+                value: DocSet.of(
+                    reader.postings(fieldname, reader.schema[fieldname].to_bytes(value)).all_ids()
+                ).bits
+                for value in reader.field_terms(fieldname)
+            }
+
+        return self.store.cached_for_segment((segment.segment_id(), fieldname), compute)
+
     # --- ranking ----------------------------------------------------------------------------------------
 
-    def ranked(
-        self, q: query.Query | None, allowed: set[int] | frozenset[int], *, limit: int, sort: str
-    ) -> list[int]:
+    def ranked(self, q: query.Query, allowed: DocSet, *, limit: int) -> list[int]:
         """Document numbers of the best ``limit`` documents in ``allowed``, best first."""
         if not allowed or limit <= 0:
             return []  # Whoosh treats an empty filter as no filter at all
-        allowed = allowed if type(allowed) is set else set(allowed)  # Whoosh takes a set, not a frozenset
-        sorting = SORTS.get(sort)
-        if q is None and sorting is None:
-            sorting = SORTS["title"]
-        if sorting is None:
-            results = self.searcher.search(q, filter=allowed, limit=limit)
-        else:
-            fieldname, reverse = sorting
-            results = self.searcher.search(
-                q if q is not None else query.Every(),
-                filter=allowed,
-                limit=limit,
-                sortedby=fieldname,
-                reverse=reverse,
-            )
+        results = self.searcher.search(q, filter=allowed, limit=limit)
         return [docnum for _, docnum in results.top_n][:limit]
 
     def ids(self, docnums: Iterable[int]) -> list[str]:
@@ -176,7 +304,7 @@ class Snapshot:
         exact and prefix matching, which the visibility filter then narrows."""
         return any(self.reader.doc_frequency(f, stem) for f in SEARCH_FIELDS)
 
-    def visibly_used(self, stem: str, visible: frozenset[int]) -> bool:
+    def visibly_used(self, stem: str, visible: DocSet) -> bool:
         """True when a document the reader may see contains the term."""
         for fieldname in SEARCH_FIELDS:
             if not self.reader.doc_frequency(fieldname, stem):
@@ -213,7 +341,7 @@ class Snapshot:
 
     # --- related and type-ahead -------------------------------------------------------------------------
 
-    def similar(self, docnum: int, allowed: frozenset[int], *, limit: int) -> list[int]:
+    def similar(self, docnum: int, allowed: DocSet, *, limit: int) -> list[int]:
         """Documents like ``docnum``: its body's key terms, plus shared tags and area."""
         fields = self.searcher.stored_fields(docnum)
         text = "\n".join(filter(None, (fields.get("title"), fields.get("summary"), fields.get("body"))))
@@ -225,18 +353,18 @@ class Snapshot:
             clauses.append(query.Term("tags", tag, boost=1.5))
         if fields.get("area"):
             clauses.append(query.Term("area", fields["area"], boost=0.5))
-        others = set(allowed) - {docnum}
+        others = allowed - DocSet.of([docnum])
         if not clauses or not others:
             return []
-        return self.ranked(query.Or(clauses), others, limit=limit, sort="relevance")
+        return self.ranked(query.Or(clauses), others, limit=limit)
 
-    def completions(self, text: str, allowed: frozenset[int], *, limit: int) -> list[int]:
+    def completions(self, text: str, allowed: DocSet, *, limit: int) -> list[int]:
         """Documents whose title or acronym has words starting with each word of ``text``."""
         words = [t.text[:24] for t in self._plain(text)][-6:]
         if not words or not allowed:
             return []
         q = query.And([query.Term("complete", w) for w in words])
-        return self.ranked(q, allowed, limit=limit, sort="relevance")
+        return self.ranked(q, allowed, limit=limit)
 
 
 def best_fragment(text: str, marks: list[tuple[int, int, bytes]]) -> Fragment:

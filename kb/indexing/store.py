@@ -30,17 +30,24 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
-from whoosh.reading import SegmentReader
+from whoosh.reading import MultiReader, SegmentReader
 from whoosh.searching import Searcher
 
 from kb.indexing.schema import SCHEMA_VERSION, build_schema
 
 log = logging.getLogger(__name__)
 
-# A save adds a small segment; small segments are merged together once there are this many, and a big
-# segment (the bulk of a rebuild) is never rewritten by a save. That keeps a save cheap at any index size.
-SMALL_SEGMENT_DOCS = 1000
-SMALL_SEGMENTS_BEFORE_MERGE = 6
+# Each save commits one small segment, without merging: the saved article is searchable at once.
+# Small segments are then merged in tiers: five segments of 1-4 documents become one of 5-24, five of
+# those one of 25-124, and so on; a segment of 625 or more (the rebuild's) is never rewritten. The
+# merging work grows with the logarithm of the number of saves (no merge storm), and searches never face
+# more than a few small segments (each costs a searcher about half a millisecond per query).
+# Merges run in a background thread once saves pause for a moment, so that a burst of saves does not
+# queue behind them; past MAX_SMALL_SEGMENTS they run at once.
+MERGE_FACTOR = 5
+BIG_SEGMENT_DOCS = 625
+MERGE_WHEN_IDLE_SECONDS = 1.0
+MAX_SMALL_SEGMENTS = 16
 
 
 class IndexUnavailable(RuntimeError):
@@ -66,18 +73,41 @@ class BuildInfo:
     schema_version: int
 
 
+def _tier(segment: Any) -> int | None:
+    """0 for 1-4 documents, 1 for 5-24, 2 for 25-124, 3 for 125-624; None for a big segment."""
+    count = segment.doc_count_all()
+    if count >= BIG_SEGMENT_DOCS:
+        return None
+    tier = 0
+    while count >= MERGE_FACTOR:
+        count //= MERGE_FACTOR
+        tier += 1
+    return tier
+
+
+def segments_to_merge(segments: list) -> list:
+    """The smallest tier with ``MERGE_FACTOR`` segments or more, or nothing."""
+    tiers: dict[int, list] = {}
+    for segment in segments:
+        tier = _tier(segment)
+        if tier is not None:
+            tiers.setdefault(tier, []).append(segment)
+    for tier in sorted(tiers):
+        if len(tiers[tier]) >= MERGE_FACTOR:
+            return tiers[tier]
+    return []
+
+
 def merge_small_segments(writer: Any, segments: list) -> list:
-    """Whoosh merge policy: merge the small segments left by saves once there are several; never big ones."""
-    small = [s for s in segments if s.doc_count_all() < SMALL_SEGMENT_DOCS]
-    if len(small) < SMALL_SEGMENTS_BEFORE_MERGE:
-        return segments
-    for segment in small:
+    """Whoosh merge policy: merge one tier of small segments (see ``MERGE_FACTOR``)."""
+    merged = segments_to_merge(segments)
+    for segment in merged:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         try:
             writer.add_reader(reader)
         finally:
             reader.close()
-    return [s for s in segments if s not in small]
+    return [s for s in segments if s not in merged]
 
 
 class IndexStore:
@@ -90,6 +120,7 @@ class IndexStore:
         writer_timeout: float = 10.0,
         rebuild_procs: int = 2,
         parallel_min_docs: int = 2000,
+        background_merge: bool = True,
     ):
         self.root = Path(root)
         self.writer_timeout = writer_timeout
@@ -101,8 +132,12 @@ class IndexStore:
         self._current_stat: tuple | None = None
         self._current: BuildInfo | None = None
         self._cache: dict[tuple, Any] = {}
+        self._segment_cache: dict[Any, Any] = {}
         self._searchers: list[Searcher] = []
         self.retry_ids: set[int] = set()  # articles whose last index write failed; retried with the next
+        self.background_merge = background_merge
+        self._merger: threading.Thread | None = None
+        self._last_write = 0.0
 
     # --- layout -----------------------------------------------------------------------------------
 
@@ -171,8 +206,11 @@ class IndexStore:
     def searcher(self) -> Searcher:
         """This thread's searcher on the live index, reopened when the index has changed.
 
-        Whoosh 2.7.5's ``Searcher.refresh()`` can keep stale copies of updated documents (it reuses
-        readers of segments whose deletions changed), so a changed index gets a new searcher instead.
+        Whoosh 2.7.5's ``Searcher.refresh()`` returns stale copies of updated documents: it reuses the
+        reader of a segment whose deletions have changed, and even keeps segments that were merged
+        away. So a changed index gets a new searcher, which reuses only readers of segments that are
+        exactly as they were (same segment, same deletions): after a save, only the new small segment
+        and the segment that lost the old version are opened again.
         Use the returned searcher for one whole operation: the next call may close it.
 
         :raise IndexUnavailable: see ``live_index``.
@@ -180,27 +218,57 @@ class IndexStore:
         info, ix = self.live_index()
         local = self._local
         current = getattr(local, "searcher", None)
-        if current is not None and (
-            local.build != info.name or current.is_closed or not current.up_to_date()
-        ):
-            self._close_searcher(current)
-            current = None
-        if current is None:
-            try:
-                current = ix.searcher()
-            except Exception as exc:
-                raise IndexUnavailable(f"the search index cannot be read ({exc.__class__.__name__})") from exc
-            current.kb_build = info.name  # which build the cached values below belong to
-            local.searcher, local.build = current, info.name
-            with self._lock:
-                self._searchers.append(current)
-        return current
+        same_build = current is not None and local.build == info.name and not current.is_closed
+        if same_build and current.up_to_date():
+            return current
+        try:
+            fresh = self._open_searcher(ix, current if same_build else None)
+        except Exception as exc:
+            raise IndexUnavailable(f"the search index cannot be read ({exc.__class__.__name__})") from exc
+        if current is not None:
+            self._close_searcher(current, keep=self._readers_of(fresh))
+        fresh.kb_build = info.name  # which build the cached values below belong to
+        local.searcher, local.build = fresh, info.name
+        with self._lock:
+            self._searchers.append(fresh)
+        return fresh
 
-    def _close_searcher(self, searcher: Searcher) -> None:
+    @staticmethod
+    def _readers_of(searcher: Searcher) -> list:
+        return [reader for reader, _ in searcher.reader().leaf_readers()]
+
+    def _open_searcher(self, ix: Any, previous: Searcher | None) -> Searcher:
+        toc = ix._read_toc()
+        reusable = {}
+        if previous is not None:
+            for reader in self._readers_of(previous):
+                segment = reader.segment()
+                if segment is not None:
+                    reusable[(segment.segment_id(), segment.deleted_count())] = reader
+        readers = [
+            reusable.get((segment.segment_id(), segment.deleted_count()))
+            or SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation)
+            for segment in toc.segments
+        ]
+        if len(readers) != 1:
+            return (
+                ix.searcher()
+                if not readers
+                else Searcher(MultiReader(readers, generation=toc.generation), fromindex=ix)
+            )
+        if readers[0] in reusable.values():  # a lone reader reports its generation: it must be the new one
+            readers[0] = SegmentReader(ix.storage, toc.schema, toc.segments[0], generation=toc.generation)
+        return Searcher(readers[0], fromindex=ix)
+
+    def _close_searcher(self, searcher: Searcher, keep: list | None = None) -> None:
         with self._lock, contextlib.suppress(ValueError):
             self._searchers.remove(searcher)
-        with contextlib.suppress(Exception):
-            searcher.close()
+        kept = {id(reader) for reader in keep or []}
+        for reader in self._readers_of(searcher):
+            if id(reader) not in kept:
+                with contextlib.suppress(Exception):
+                    reader.close()
+        searcher.is_closed = True
 
     def cached(self, searcher: Searcher, key: Any, compute: Callable[[], Any]) -> Any:
         """A value derived from one version of the index (facet postings, the visible set), shared by threads.
@@ -220,12 +288,26 @@ class IndexStore:
             self._cache[full_key] = value
         return value
 
+    def cached_for_segment(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """A value derived from one segment, which never changes once written (deletions aside)."""
+        with self._lock:
+            if key in self._segment_cache:
+                return self._segment_cache[key]
+        value = compute()
+        with self._lock:
+            if len(self._segment_cache) > 2000:  # segments merged away long ago
+                self._segment_cache.clear()
+            self._segment_cache[key] = value
+        return value
+
     def close(self) -> None:
         """Close every searcher this store opened (tests and shutdown)."""
+        self.wait_for_merges()
         with self._lock:
             searchers, self._searchers = self._searchers, []
             self._indexes = {}
             self._cache = {}
+            self._segment_cache = {}
         for searcher in searchers:
             with contextlib.suppress(Exception):
                 searcher.close()
@@ -261,12 +343,76 @@ class IndexStore:
         except IndexUnavailable:
             return False
         with self._writer(ix) as writer:
-            for doc_id in deletes:
-                writer.delete_by_term("id", doc_id)
+            find = self._document_finder(writer)
+            for doc_id in [*deletes, *(d["id"] for d in upserts)]:
+                docnum = find(doc_id)
+                if docnum is not None:
+                    writer.delete_document(docnum)
             for document in upserts:
-                writer.update_document(**document)
-            writer.commit(mergetype=merge_small_segments)
+                writer.add_document(**document)
+            writer.commit(merge=False)
+        if self.background_merge:
+            self._start_merging()
+        else:
+            self.merge()
         return True
+
+    def _document_finder(self, writer: Any) -> Callable[[str], int | None]:
+        """How to find a document's number: this thread's searcher when it shows exactly the version the
+        writer is changing (no cost), else the writer's own (which opens every segment: ~10 ms)."""
+        searcher = getattr(self._local, "searcher", None)
+        if (
+            searcher is not None
+            and not searcher.is_closed
+            and getattr(searcher, "kb_build", None) == self.build_info().name
+            and searcher.reader().generation() == writer.generation - 1
+        ):
+            return lambda doc_id: searcher.document_number(id=doc_id)
+        writer_searcher = writer.searcher()
+        return lambda doc_id: writer_searcher.document_number(id=doc_id)
+
+    def merge(self) -> None:
+        """Merge small segments, one tier at a time, until no tier is full."""
+        while True:
+            _, ix = self.live_index()
+            if not segments_to_merge(ix._segments()):
+                return
+            with self._writer(ix) as writer:
+                writer.commit(mergetype=merge_small_segments)
+
+    def _start_merging(self) -> None:
+        with self._lock:
+            self._last_write = time.monotonic()
+            if self._merger is not None and self._merger.is_alive():
+                return  # it looks for work again before it stops
+            self._merger = threading.Thread(
+                target=self._merge_in_background, name="kb-index-merge", daemon=True
+            )
+            self._merger.start()
+
+    def _merge_in_background(self) -> None:
+        try:
+            while True:
+                _, ix = self.live_index()
+                segments = ix._segments()
+                if not segments_to_merge(segments):
+                    return
+                idle = time.monotonic() - self._last_write
+                small = sum(1 for segment in segments if _tier(segment) is not None)
+                if idle < MERGE_WHEN_IDLE_SECONDS and small < MAX_SMALL_SEGMENTS:
+                    time.sleep(MERGE_WHEN_IDLE_SECONDS - idle)
+                    continue
+                with self._writer(ix) as writer:
+                    writer.commit(mergetype=merge_small_segments)
+        except IndexUnavailable:
+            pass  # the index went away (a rebuild's clean-up): nothing to merge
+        except Exception:
+            log.exception("merging small index segments failed; searches are a little slower until it works")
+
+    def wait_for_merges(self, timeout: float = 60) -> None:
+        merger = self._merger
+        if merger is not None:
+            merger.join(timeout)
 
     def optimise(self) -> None:
         """Merge every segment into one (after many saves; not needed for correctness)."""

@@ -143,9 +143,11 @@ def apply_changes(store: IndexStore, upsert_ids: set[int], delete_ids: set[int])
     ``repair`` also finds it, as the indexed version differs from the database.
     """
     upsert_ids = set(upsert_ids) | store.retry_ids
+    if not store.is_available():
+        return  # nothing to write to: the build that makes one reads the database afresh
     try:
         with Session(db.engine) as session:
-            documents = [document_for(article) for article in _load(session, upsert_ids)]
+            documents = documents_for(session, upsert_ids)
         found = {int(d["id"]) for d in documents}
         deletes = [str(i) for i in (set(delete_ids) | (upsert_ids - found))]
         store.apply(documents, deletes)
@@ -161,8 +163,13 @@ def apply_changes(store: IndexStore, upsert_ids: set[int], delete_ids: set[int])
 
 
 def iter_documents(session: Session) -> Iterator[dict[str, Any]]:
+    """The document of every article, in id order."""
     for article in _load(session).unique():
         yield document_for(article)
+
+
+def documents_for(session: Session, ids: set[int] | list[int]) -> list[dict[str, Any]]:
+    return [document_for(article) for article in _load(session, set(ids)).unique()]
 
 
 def rebuild(store: IndexStore):
@@ -191,6 +198,6 @@ def repair(store: IndexStore) -> list[str]:
     extra = set(indexed) - set(in_db)
     if stale or extra:
         with Session(db.engine) as session:
-            documents = [document_for(article) for article in _load(session, stale)]
+            documents = documents_for(session, stale)
         store.apply(documents, sorted(extra))
     return sorted(in_db[str(i)].slug for i in stale) + sorted(f"#{i}" for i in extra)

@@ -8,6 +8,7 @@ different facets AND together. Each bucket is a plain dict, as the template and 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import reduce
@@ -50,27 +51,26 @@ def names(facet: Facet) -> dict[str, tuple[str, int]]:
 
 
 def disjunctive_counts(
-    matched: set[int] | frozenset[int],
-    value_docs: Mapping[str, Mapping[str, frozenset[int]]],
-    selected: Mapping[str, tuple[str, ...]],
-) -> tuple[set[int], dict[str, dict[str, int]]]:
+    matched: Any, value_docs: Mapping[str, Mapping[str, Any]], selected: Mapping[str, tuple[str, ...]]
+):
     """Apply the selections to the documents ``matched`` by the query, and count each facet's values.
+
+    Works on any set type with ``&``, ``|`` and ``len`` (the search uses bitmaps; tests may use sets).
 
     :param value_docs: facet name -> value -> the documents with that value.
     :param selected: facet name -> the values ticked (unknown values select nothing).
     :return: the documents that pass every selection, and facet name -> value -> count.
     """
-    allowed: dict[str, frozenset[int]] = {}
-    for name, values in selected.items():
-        if values and name in value_docs:
-            docs = value_docs[name]
-            allowed[name] = frozenset().union(*(docs.get(v, frozenset()) for v in values))
-    final = reduce(lambda acc, docs: acc & docs, allowed.values(), set(matched))
+    empty = type(matched)()
+    allowed = {
+        name: reduce(operator.or_, (value_docs[name].get(v, empty) for v in values), empty)
+        for name, values in selected.items()
+        if values and name in value_docs
+    }
+    final = reduce(operator.and_, allowed.values(), matched)
     counts: dict[str, dict[str, int]] = {}
     for name, docs_by_value in value_docs.items():
-        others = [docs for other, docs in allowed.items() if other != name]
-        base = reduce(lambda acc, docs: acc & docs, others, set(matched)) if others else matched
-        # CPython intersects by walking the smaller set, so each count costs at most the facet value's size.
+        base = reduce(operator.and_, (docs for other, docs in allowed.items() if other != name), matched)
         counts[name] = {value: len(docs & base) for value, docs in docs_by_value.items()}
     return final, counts
 

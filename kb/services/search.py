@@ -9,6 +9,7 @@ order and checked once more against the reader's visibility.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import re
@@ -30,7 +31,7 @@ from kb.extensions import db
 from kb.indexing import sync
 from kb.indexing.query import MAX_QUERY_LENGTH, QueryBuilder, SynonymGroup, SynonymMatcher
 from kb.indexing.schema import build_schema
-from kb.indexing.searching import SORTS, Fragment, Snapshot, Visibility
+from kb.indexing.searching import SORTS, DocSet, Fragment, Snapshot, Visibility
 from kb.indexing.store import IndexStore, IndexUnavailable, RebuildInProgress
 from kb.models import Article, Status, UserRole
 from kb.rendering import sanitise
@@ -244,11 +245,13 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SEARCH_REBUILD_PROCS", 2)
     app.config.setdefault("SEARCH_PARALLEL_MIN_DOCS", 2000)
     app.config.setdefault("SEARCH_BUILD_ON_START", True)
+    app.config.setdefault("SEARCH_MERGE_IN_BACKGROUND", True)
     app.extensions[sync.EXTENSION] = IndexStore(
         app.config["INDEX_DIR"],
         writer_timeout=float(app.config["SEARCH_WRITER_TIMEOUT"]),
         rebuild_procs=int(app.config["SEARCH_REBUILD_PROCS"]),
         parallel_min_docs=int(app.config["SEARCH_PARALLEL_MIN_DOCS"]),
+        background_merge=bool(app.config["SEARCH_MERGE_IN_BACKGROUND"]),
     )
     sync.listen()
 
@@ -382,14 +385,17 @@ def search(query: SearchQuery, user: Any = None, *, scope: str = "site") -> Sear
 
     q = parsed.query
     any_words = False
+    ranking: list[int] = []  # every match, best first (empty when browsing)
     if q is None:
-        matched: set[int] | frozenset[int] = visible
+        matched = visible
     else:
-        matched = snapshot.matching(q, visible)
-        if not matched and parsed.term_count > 1 and parsed.any_words_query is not None:
-            alternative = snapshot.matching(parsed.any_words_query, visible)
-            if alternative:
-                matched, q, any_words = alternative, parsed.any_words_query, True
+        ranking = snapshot.scored(q, visible)
+        if not ranking and parsed.term_count > 1:
+            some_words = parsed.any_words_query
+            ranking = snapshot.scored(some_words, visible) if some_words is not None else []
+            if ranking:
+                q, any_words = some_words, True
+        matched = DocSet.of(ranking)
 
     facets = facet_registry.facets_for(scope)
     value_docs = {f.name: snapshot.value_docs(f.field) for f in facets}
@@ -400,8 +406,13 @@ def search(query: SearchQuery, user: Any = None, *, scope: str = "site") -> Sear
     total = len(final)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, query.page), pages)
-    sort = query.sort or ("relevance" if q is not None else "title")
-    docnums = snapshot.ranked(q, final, limit=page * per_page, sort=sort)[(page - 1) * per_page :]
+    sort = query.sort if query.sort != "relevance" or q is not None else ""
+    sort = sort or ("relevance" if q is not None else "title")
+    start, stop = (page - 1) * per_page, page * per_page
+    if sort == "relevance":
+        docnums = list(itertools.islice((d for d in ranking if d in final), start, stop))
+    else:
+        docnums = snapshot.in_order(final, sort)[start:stop]
     ids = snapshot.ids(docnums)
     fragments = snapshot.fragments(q, docnums) if q is not None else {}
     rows = _rows(ids, user, scope)
@@ -477,7 +488,7 @@ def _did_you_mean(snapshot: Snapshot, builder: QueryBuilder, parsed, visible, qu
     for (start, end), word in sorted(replacements.items(), reverse=True):
         corrected = corrected[:start] + word + corrected[end:]
     check = builder.build(corrected, known=snapshot.in_lexicon)
-    if check.query is None or not snapshot.matching(check.query, visible):
+    if check.query is None or not snapshot.has_match(check.query, visible):
         return None
     return {"q": check.text, "url": query.url(text=check.text, page=1)}
 
