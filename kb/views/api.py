@@ -10,6 +10,7 @@ from kb.rendering import render_markdown
 from kb.services import catalogue
 from kb.services import search as search_service
 from kb.services.search import IndexUnavailable, SearchQuery, SearchResults
+from kb.views import search as search_page
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -25,12 +26,22 @@ def _unavailable():
 @access(PUBLIC)
 def search():
     """Answer a search as JSON; the parameters are those of /search, plus ``per_page`` (1 to 50)."""
-    query = SearchQuery.from_args(request.args, endpoint="api.search", allow_per_page=MAX_PER_PAGE)
+    # html=1 (live search) adds the search page's changing parts, rendered as that page renders them:
+    # the same page size, and links to that page rather than to the API.
+    for_page = request.args.get("html") == "1"
+    query = SearchQuery.from_args(
+        request.args,
+        endpoint="search.results" if for_page else "api.search",
+        allow_per_page=0 if for_page else MAX_PER_PAGE,
+    )
     try:
         found = search_service.search(query)
     except IndexUnavailable:
         return _unavailable()
-    return jsonify(search_json(found))
+    body = search_json(found)
+    if for_page:
+        body["html"] = search_page.live_regions(found)
+    return jsonify(body)
 
 
 @bp.get("/suggest")

@@ -49,6 +49,34 @@ def editor_form_with_errors(page, server):
     page.wait_for_selector(".error-summary")
 
 
+def open_typeahead(box):
+    """Type into a search box until its suggestion list is open, with the first option highlighted."""
+
+    def steps(page, server):
+        page.locator(box).click()
+        page.keyboard.type("cryp")
+        page.locator(f"{box}-suggestions [role=option]").first.wait_for()
+        page.keyboard.press("ArrowDown")
+        page.wait_for_selector(f"{box}-suggestions [aria-selected=true]")
+
+    return steps
+
+
+def live_search_with_a_filter(page, server):
+    """Type a search, open the filters (folded on a phone) and tick one: the page as live search leaves it."""
+    page.locator("#search-q").click()
+    page.keyboard.type("intelligence")
+    page.wait_for_url("**/search?q=intelligence")
+    page.locator("#search-q-suggestions [role=option]").first.wait_for()
+    page.keyboard.press("Escape")  # close the type-ahead list, which covers the top of the page
+    summary = page.locator("summary.search-filters__summary")
+    if summary.is_visible():
+        summary.click()
+    page.locator("label[for='filter-tag-covert']").click()
+    page.wait_for_url("**/search?q=intelligence&tag=covert")
+    page.wait_for_function("document.querySelector('#search-status').textContent !== ''")
+
+
 # (name, path, width, steps to take after loading, expected HTTP status of the first load)
 STATES = [
     ("home", "/", DESKTOP, None, 200),
@@ -67,6 +95,11 @@ STATES = [
     ("search-results-phone", "/search?q=fraud", PHONE, None, 200),
     ("search-no-results", "/search?q=zzqqxxnothing", DESKTOP, None, 200),
     ("search-facets-selected", "/search?q=&tag=cyber&area=cyber-and-digital", DESKTOP, None, 200),
+    ("search-facets-folded-phone", "/search?q=fraud&tag=economic-crime", PHONE, None, 200),
+    ("search-live-updated", "/search", DESKTOP, live_search_with_a_filter, 200),
+    ("search-live-updated-phone", "/search", PHONE, live_search_with_a_filter, 200),
+    ("search-typeahead-open", "/search", DESKTOP, open_typeahead("#search-q"), 200),
+    ("header-typeahead-open-phone", "/capabilities/gateway", PHONE, open_typeahead("#site-search-q"), 200),
     ("login", "/login", DESKTOP, None, 200),
     ("login-with-errors", "/login", DESKTOP, sign_in_with_wrong_password, 200),
     ("editor-list", "/login", DESKTOP, editor_list, 200),
