@@ -172,6 +172,7 @@
   function giveUp(error, address, how) {
     live = false;
     request = null;
+    form.classList.remove("search-page--live"); // the Sort button is needed again
     if (window.console) { window.console.warn("live search stopped:", error); }
     if (how === "restore") {
       window.location.reload();
