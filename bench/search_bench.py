@@ -445,7 +445,7 @@ def save_latencies(app, count: int, rng: random.Random, naive: NaiveWhoosh, fts:
         assert fts.finds(word)
         fts_ms.append((time.perf_counter() - started) * 1000)
     return {
-        name: {"p50_ms": statistics.median(v), "p95_ms": percentile(v, 0.95), "samples": len(v)}
+        name: {"p50_ms": statistics.median(v), "p95_ms": percentile(v, 0.95), "samples": len(v), "all_ms": v}
         for name, v in (("project", project), ("naive", naive_ms), ("fts5", fts_ms))
     }
 

@@ -53,6 +53,12 @@ def test_facet_toggle_urls_stay_in_the_api(client):
     assert client.get(toggle).get_json()["total"] == body["facets"]["tag"][0]["count"]
 
 
+def test_links_keep_the_page_size_they_were_given(client):
+    body = client.get("/api/search?tag=cyber&per_page=3").get_json()
+    assert body["facets"]["area"][0]["toggle_url"].endswith("&per_page=3")
+    assert "per_page" not in client.get("/api/search?tag=cyber").get_json()["facets"]["area"][0]["toggle_url"]
+
+
 def test_suggestion_and_expansion_in_json(client):
     assert client.get("/api/search?q=lanudering").get_json()["suggestion"] == {
         "q": "laundering",

@@ -197,7 +197,7 @@ def test_saves_do_not_rewrite_the_big_segment(tmp_path):
 
 
 def test_small_segments_are_merged_in_the_background_once_saves_pause(bare_store, monkeypatch):
-    monkeypatch.setattr("kb.indexing.store.MERGE_WHEN_IDLE_SECONDS", 0.05)
+    monkeypatch.setattr("kb.indexing.store.MERGE_WHEN_IDLE_SECONDS", dict.fromkeys(range(4), 0.05))
     for i in range(12):
         bare_store.apply([doc(100 + i, "eta")], [])
     bare_store.wait_for_merges()

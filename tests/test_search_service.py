@@ -236,6 +236,22 @@ def test_field_syntax_is_just_words(find):
     assert find("status:draft").total == find("status draft").total
 
 
+def test_a_parser_failure_falls_back_to_plain_words(app, find, monkeypatch):
+    from kb.services.search import _builder
+
+    with app.test_request_context("/search"):
+        builder = _builder()
+
+    def broken(text):
+        raise RuntimeError("parser failure")
+
+    monkeypatch.setattr(builder._and_parser, "parse", broken)
+    monkeypatch.setattr(builder._or_parser, "parse", broken)
+    found = find('money "laundering" (thames')
+    assert found.total > 0
+    assert "tvp-criminal-finances-team" in [h.article.slug for h in found.hits[:3]]
+
+
 def test_some_words_when_none_match_all(find):
     found = find("gatwick qzxjvwk")
     assert found.any_words

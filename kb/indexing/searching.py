@@ -249,9 +249,6 @@ class Snapshot:
     def docnum(self, article_id: int | str) -> int | None:
         return self.searcher.document_number(id=str(article_id))
 
-    def stored(self, docnum: int) -> dict:
-        return self.searcher.stored_fields(docnum)
-
     # --- snippets ---------------------------------------------------------------------------------------
 
     def fragments(self, q: query.Query, docnums: Sequence[int]) -> dict[int, Fragment]:

@@ -42,12 +42,13 @@ log = logging.getLogger(__name__)
 # those one of 25-124, and so on; a segment of 625 or more (the rebuild's) is never rewritten. The
 # merging work grows with the logarithm of the number of saves (no merge storm), and searches never face
 # more than a few small segments (each costs a searcher about half a millisecond per query).
-# Merges run in a background thread once saves pause for a moment, so that a burst of saves does not
-# queue behind them; past MAX_SMALL_SEGMENTS they run at once.
+# Merges run in a background thread once saves pause for a moment (bigger tiers only once they pause for
+# longer), so that a burst of saves does not queue behind them; past MAX_SMALL_SEGMENTS the smallest
+# tiers are merged at once.
 MERGE_FACTOR = 5
 BIG_SEGMENT_DOCS = 625
-MERGE_WHEN_IDLE_SECONDS = 1.0
-MAX_SMALL_SEGMENTS = 16
+MERGE_WHEN_IDLE_SECONDS = {0: 0.5, 1: 0.5, 2: 30.0, 3: 30.0}  # by tier: 1-4, 5-24, 25-124, 125-624 docs
+MAX_SMALL_SEGMENTS = 24
 
 
 class IndexUnavailable(RuntimeError):
@@ -85,22 +86,32 @@ def _tier(segment: Any) -> int | None:
     return tier
 
 
-def segments_to_merge(segments: list) -> list:
-    """The smallest tier with ``MERGE_FACTOR`` segments or more, or nothing."""
+def segments_to_merge(segments: list, idle: float | None = None) -> list:
+    """The smallest tier with ``MERGE_FACTOR`` segments or more (or nothing).
+
+    :param idle: seconds since the last save, to merge only the tiers that have waited long enough;
+        None merges any full tier.
+    """
     tiers: dict[int, list] = {}
     for segment in segments:
         tier = _tier(segment)
         if tier is not None:
             tiers.setdefault(tier, []).append(segment)
+    crowded = sum(len(group) for group in tiers.values()) >= MAX_SMALL_SEGMENTS
     for tier in sorted(tiers):
-        if len(tiers[tier]) >= MERGE_FACTOR:
+        if len(tiers[tier]) < MERGE_FACTOR:
+            continue
+        if idle is None or idle >= MERGE_WHEN_IDLE_SECONDS[tier] or (crowded and tier <= 1):
             return tiers[tier]
     return []
 
 
 def merge_small_segments(writer: Any, segments: list) -> list:
-    """Whoosh merge policy: merge one tier of small segments (see ``MERGE_FACTOR``)."""
-    merged = segments_to_merge(segments)
+    """Whoosh merge policy: merge one full tier of small segments (see ``MERGE_FACTOR``)."""
+    return merge_segments(writer, segments, segments_to_merge(segments))
+
+
+def merge_segments(writer: Any, segments: list, merged: list) -> list:
     for segment in merged:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         try:
@@ -138,6 +149,7 @@ class IndexStore:
         self.background_merge = background_merge
         self._merger: threading.Thread | None = None
         self._last_write = 0.0
+        self._stopping = threading.Event()
 
     # --- layout -----------------------------------------------------------------------------------
 
@@ -301,7 +313,8 @@ class IndexStore:
         return value
 
     def close(self) -> None:
-        """Close every searcher this store opened (tests and shutdown)."""
+        """Stop merging and close every searcher this store opened (tests and shutdown)."""
+        self._stopping.set()
         self.wait_for_merges()
         with self._lock:
             searchers, self._searchers = self._searchers, []
@@ -396,29 +409,26 @@ class IndexStore:
                 _, ix = self.live_index()
                 segments = ix._segments()
                 if not segments_to_merge(segments):
-                    return
-                idle = time.monotonic() - self._last_write
-                small = sum(1 for segment in segments if _tier(segment) is not None)
-                if idle < MERGE_WHEN_IDLE_SECONDS and small < MAX_SMALL_SEGMENTS:
-                    time.sleep(MERGE_WHEN_IDLE_SECONDS - idle)
+                    return  # nothing will need merging until the next save (which starts this again)
+                if not segments_to_merge(segments, idle=time.monotonic() - self._last_write):
+                    if self._stopping.wait(0.1):
+                        return
                     continue
                 with self._writer(ix) as writer:
-                    writer.commit(mergetype=merge_small_segments)
+                    writer.commit(mergetype=self._merge_policy)
         except IndexUnavailable:
             pass  # the index went away (a rebuild's clean-up): nothing to merge
         except Exception:
             log.exception("merging small index segments failed; searches are a little slower until it works")
 
+    def _merge_policy(self, writer: Any, segments: list) -> list:
+        merged = segments_to_merge(segments, idle=time.monotonic() - self._last_write) or []
+        return merge_segments(writer, segments, merged)
+
     def wait_for_merges(self, timeout: float = 60) -> None:
         merger = self._merger
         if merger is not None:
             merger.join(timeout)
-
-    def optimise(self) -> None:
-        """Merge every segment into one (after many saves; not needed for correctness)."""
-        _, ix = self.live_index()
-        with self._writer(ix) as writer:
-            writer.commit(optimize=True)
 
     # --- rebuilding ---------------------------------------------------------------------------------
 

@@ -98,6 +98,7 @@ class SearchQuery:
     page: int = 1
     per_page: int = 10
     endpoint: str = "search.results"  # where toggle and page links point
+    per_page_in_url: bool = False  # the API was given per_page, so its links keep it
 
     @classmethod
     def from_args(
@@ -122,6 +123,7 @@ class SearchQuery:
             page=_int(args.get("page"), 1, 1, MAX_PAGE),
             per_page=per_page,
             endpoint=endpoint,
+            per_page_in_url=bool(allow_per_page) and "per_page" in args,
         )
 
     def selected(self, facet: str) -> tuple[str, ...]:
@@ -139,6 +141,8 @@ class SearchQuery:
             pairs.append(("sort", self.sort))
         if self.page > 1:
             pairs.append(("page", str(self.page)))
+        if self.per_page_in_url:
+            pairs.append(("per_page", str(self.per_page)))
         return pairs
 
     def with_changes(self, **changes: Any) -> SearchQuery:
