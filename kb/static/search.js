@@ -30,7 +30,8 @@
 
   const filters = form.querySelector("details.search-filters");
   const pagePath = new URL(form.action).pathname;
-  const titleSuffix = document.title.includes(" – ") ? document.title.slice(document.title.lastIndexOf(" – ")) : "";
+  const separator = document.title.lastIndexOf(" – "); // before the site's name, which every title ends with
+  const titleSuffix = separator >= 0 ? document.title.slice(separator) : "";
   const status = document.createElement("div");
   status.id = "search-status";
   status.className = "visually-hidden";
@@ -46,6 +47,7 @@
   let live = true; // false after a failure: from then on the form and links work as without JavaScript
   let request = null;
   let typingTimer = 0;
+  let typingPending = false; // keys pressed since the last typing update began
   let announceTimer = 0;
   let typingEntry = false; // the current history entry was added by typing, so typing may replace it
   let sort = new URLSearchParams(window.location.search).get("sort") || ""; // only a sort the reader chose
@@ -79,8 +81,8 @@
     for (const node of template.content.querySelectorAll("*")) {
       if (!TAGS.has(node.localName)) { throw new Error(`unexpected <${node.localName}> in search results`); }
       for (const attribute of node.attributes) {
-        const allowed = ATTRIBUTES.test(attribute.name)
-          && (attribute.name !== "href" || new URL(attribute.value, window.location.href).origin === window.location.origin);
+        const allowed = ATTRIBUTES.test(attribute.name) && (attribute.name !== "href"
+          || new URL(attribute.value, window.location.href).origin === window.location.origin);
         if (!allowed) { throw new Error(`unexpected ${attribute.name} on <${node.localName}> in search results`); }
       }
     }
@@ -141,6 +143,7 @@
   /* Ask for this search and show it. how: "typing", "change" (deliberate) or "restore" (Back/Forward). */
   async function update(params, how, then) {
     window.clearTimeout(typingTimer);
+    typingPending = false;
     window.clearTimeout(announceTimer);
     if (request) { request.abort(); }
     const mine = new AbortController();
@@ -164,7 +167,8 @@
     request = null;
     shown = query;
     remember(query, how);
-    announce(how === "typing" ? ANNOUNCE_AFTER_TYPING_MS : ANNOUNCE_AFTER_CHANGE_MS);
+    // An answer that arrives while the reader is still typing is shown, but not announced: it is stale.
+    if (!typingPending) { announce(how === "typing" ? ANNOUNCE_AFTER_TYPING_MS : ANNOUNCE_AFTER_CHANGE_MS); }
     if (then) { then(); }
   }
 
@@ -186,6 +190,7 @@
     if (!live) { return; }
     window.clearTimeout(announceTimer);
     window.clearTimeout(typingTimer);
+    typingPending = true;
     typingTimer = window.setTimeout(() => update(formSearch(), "typing"), TYPING_DELAY_MS);
   });
 
