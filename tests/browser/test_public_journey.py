@@ -80,6 +80,9 @@ def test_keyboard_only_search_to_the_team_contact_in_three_interactions(phone_pa
     assert page.evaluate(FOCUS_IS_VISIBLE)
     page.keyboard.type("who deals with cryptocurrency seizures")
     page.keyboard.press("Enter")  # interaction 1: search
+    page.wait_for_url("**/search?*")
+    # Styles must have loaded before focus visibility is judged: the results page may still be loading.
+    page.wait_for_load_state("load")
     first_result = page.locator("main a[href='/capabilities/cryptocurrency-unit']").first
     first_result.wait_for()
     tab_until(page, "Cryptocurrency Unit")
