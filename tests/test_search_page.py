@@ -156,7 +156,13 @@ def test_an_empty_result_helps(client):
     links = {text_of(a): a["href"] for a in empty.find_all("a")}
     assert links["removing the filters"] == "/search?q=qzxjvwkp"
     assert links["browsing every capability by area"] == "/capabilities"
+    assert links["fraud"] == "/search?q=fraud"
+    assert links["how to apply"] == "/capabilities/how-to-apply"
+    assert links["RecruitmentSE@ThamesValley.police.uk"] == "mailto:RecruitmentSE@ThamesValley.police.uk"
     assert soup.select_one("ol.search-results") is None
+    # Every suggested search finds something.
+    for word in ("fraud", "cyber", "intelligence analyst", "surveillance"):
+        assert result_slugs(page(client, links[word])), word
 
 
 def test_user_input_is_escaped_everywhere(client):
