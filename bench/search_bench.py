@@ -11,8 +11,9 @@ For each corpus size (default 1,000 and 10,000 generated articles) it:
 2. builds the index with the project's own code (``kb.services.search.rebuild_index``: parallel writer on
    two processes from 2,000 documents) and, for comparison, a one-process Whoosh build and an FTS5 table
    over the same documents (``kb.indexing.schema.document_for``);
-3. runs 200 distinct queries (one word, two words, phrases, prefixes, a fifth with tag or area filters)
-   through each system, one warm-up round and then ``--rounds`` measured rounds, as an anonymous reader:
+3. runs 200 distinct queries (one word, two words, phrases, prefixes, a quarter with tag or area
+   filters) through each system, one warm-up round and then ``--rounds`` measured rounds, the systems
+   taking turns query by query, as an anonymous reader:
    - project: ``search.search()`` - query, disjunctive facet counts, snippets, rows from the database;
    - naive: a new searcher per query, Whoosh's default parser, ``groupedby=`` facets, default
      (re-tokenising) highlighting, rows from the database;
@@ -395,19 +396,22 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def timed(run, queries: list[BenchQuery], rounds: int) -> dict:
+def timed(systems: dict, queries: list[BenchQuery], rounds: int) -> dict:
+    """Latencies per system. The systems take turns query by query, so that a busy moment on a shared
+    machine slows all of them alike rather than whichever happened to be running."""
     for q in queries:  # warm-up round: caches, lazily opened files
-        run(q)
-    samples = []
+        for run in systems.values():
+            run(q)
+    samples: dict[str, list[float]] = {name: [] for name in systems}
     for _ in range(rounds):
         for q in queries:
-            started = time.perf_counter()
-            run(q)
-            samples.append((time.perf_counter() - started) * 1000)
+            for name, run in systems.items():
+                started = time.perf_counter()
+                run(q)
+                samples[name].append((time.perf_counter() - started) * 1000)
     return {
-        "p50_ms": statistics.median(samples),
-        "p95_ms": percentile(samples, 0.95),
-        "samples": len(samples),
+        name: {"p50_ms": statistics.median(v), "p95_ms": percentile(v, 0.95), "samples": len(v)}
+        for name, v in samples.items()
     }
 
 
@@ -450,6 +454,19 @@ def save_latencies(app, count: int, rng: random.Random, naive: NaiveWhoosh, fts:
     }
 
 
+def naive_build(path: Path, documents: list[dict]) -> float:
+    """Seconds for a plain one-process Whoosh build of the same documents with the same schema."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir()
+    started = time.perf_counter()
+    ix = whoosh_index.create_in(str(path), build_schema())
+    writer = ix.writer()
+    for document in documents:
+        writer.add_document(**document)
+    writer.commit()
+    return time.perf_counter() - started
+
+
 def run_size(n: int, args, material) -> dict:
     sentences, headings, words = material
     rng = random.Random(args.seed + n)
@@ -472,23 +489,24 @@ def run_size(n: int, args, material) -> dict:
             content.load_glossary()
             db.session.commit()
             generate(n, rng, sentences, headings, invented)
-            print(f"[{n}] corpus generated; building the index {args.rebuilds} times ...", flush=True)
-            builds = [search.rebuild_index().seconds for _ in range(args.rebuilds)]
+            print(
+                f"[{n}] corpus generated; building the index {args.rebuilds} times each way ...", flush=True
+            )
+            documents = list(sync.iter_documents(db.session))
+            naive_dir = workdir / "naive-index"
+            builds, naive_builds = [], []
+            for _ in range(args.rebuilds):  # in turn, so that a busy moment slows both alike
+                builds.append(search.rebuild_index().seconds)
+                naive_builds.append(naive_build(naive_dir, documents))
             result["rebuild"] = {
                 "median_s": statistics.median(builds),
                 "runs_s": builds,
-                "procs": app.config["SEARCH_REBUILD_PROCS"] if n >= 2000 else 1,
+                "procs": app.config["SEARCH_REBUILD_PROCS"]
+                if n >= app.config["SEARCH_PARALLEL_MIN_DOCS"]
+                else 1,
             }
-            documents = list(sync.iter_documents(db.session))
-            naive_dir = workdir / "naive-index"
-            naive_dir.mkdir()
-            started = time.perf_counter()
-            naive_ix = whoosh_index.create_in(str(naive_dir), build_schema())
-            writer = naive_ix.writer()
-            for document in documents:
-                writer.add_document(**document)
-            writer.commit()
-            result["naive_build_s"] = time.perf_counter() - started
+            result["naive_build_s"] = statistics.median(naive_builds)
+            result["naive_build_runs_s"] = naive_builds
             fts = Fts5(workdir / "fts.sqlite3", documents)
             result["fts5_build_s"] = fts.build_seconds
             naive = NaiveWhoosh(naive_dir)
@@ -498,12 +516,13 @@ def run_size(n: int, args, material) -> dict:
             }
             result["queries"]["filtered"] = sum(bool(q.tags or q.areas) for q in queries)
             with app.test_request_context("/search"):
-                print(f"[{n}] {len(queries)} queries x {args.rounds} rounds: project ...", flush=True)
-                result["project"] = timed(project_search, queries, args.rounds)
-                print(f"[{n}] naive Flask+Whoosh ...", flush=True)
-                result["naive"] = timed(naive, queries, args.rounds)
-                print(f"[{n}] SQLite FTS5 ...", flush=True)
-                result["fts5"] = timed(fts, queries, args.rounds)
+                print(
+                    f"[{n}] {len(queries)} queries x {args.rounds} rounds, the three systems in turn ...",
+                    flush=True,
+                )
+                result.update(
+                    timed({"project": project_search, "naive": naive, "fts5": fts}, queries, args.rounds)
+                )
                 print(f"[{n}] save-to-searchable x {args.saves} ...", flush=True)
                 result["save"] = save_latencies(app, args.saves, rng, naive, fts)
             store = app.extensions[sync.EXTENSION]

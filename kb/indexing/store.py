@@ -44,10 +44,10 @@ log = logging.getLogger(__name__)
 # more than a few small segments (each costs a searcher about half a millisecond per query).
 # Merges run in a background thread once saves pause for a moment (bigger tiers only once they pause for
 # longer), so that a burst of saves does not queue behind them; past MAX_SMALL_SEGMENTS the smallest
-# tiers are merged at once.
+# tier is merged at once.
 MERGE_FACTOR = 5
 BIG_SEGMENT_DOCS = 625
-MERGE_WHEN_IDLE_SECONDS = {0: 0.5, 1: 0.5, 2: 30.0, 3: 30.0}  # by tier: 1-4, 5-24, 25-124, 125-624 docs
+MERGE_WHEN_IDLE_SECONDS = {0: 2.0, 1: 2.0, 2: 30.0, 3: 30.0}  # by tier: 1-4, 5-24, 25-124, 125-624 docs
 MAX_SMALL_SEGMENTS = 24
 
 
@@ -101,7 +101,7 @@ def segments_to_merge(segments: list, idle: float | None = None) -> list:
     for tier in sorted(tiers):
         if len(tiers[tier]) < MERGE_FACTOR:
             continue
-        if idle is None or idle >= MERGE_WHEN_IDLE_SECONDS[tier] or (crowded and tier <= 1):
+        if idle is None or idle >= MERGE_WHEN_IDLE_SECONDS[tier] or (crowded and tier == 0):
             return tiers[tier]
     return []
 
