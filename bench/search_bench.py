@@ -552,7 +552,7 @@ def print_table(results: list[dict]) -> str:
         n = r["articles"]
         row(
             n,
-            f"full rebuild (median of {len(r['rebuild']['runs_s'])}, {r['rebuild']['procs']} proc)",
+            f"full rebuild (median of {len(r['rebuild']['runs_s'])}; {r['rebuild']['procs']} process(es) vs 1)",
             r["rebuild"]["median_s"],
             r["naive_build_s"],
             r["fts5_build_s"],
