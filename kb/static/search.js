@@ -75,14 +75,19 @@
     "mark", "nav", "ol", "option", "p", "select", "span", "strong", "ul"]);
   const ATTRIBUTES = /^(aria-[a-z]+|checked|class|for|hidden|href|id|name|rel|selected|start|type|value)$/;
 
+  /* Links in results stay on this site, but for the empty state's e-mail address to the recruitment team. */
+  function safeHref(value) {
+    const url = new URL(value, window.location.href);
+    return url.origin === window.location.origin || url.protocol === "mailto:";
+  }
+
   function fragment(html) {
     const template = document.createElement("template");
     template.innerHTML = html;
     for (const node of template.content.querySelectorAll("*")) {
       if (!TAGS.has(node.localName)) { throw new Error(`unexpected <${node.localName}> in search results`); }
       for (const attribute of node.attributes) {
-        const allowed = ATTRIBUTES.test(attribute.name) && (attribute.name !== "href"
-          || new URL(attribute.value, window.location.href).origin === window.location.origin);
+        const allowed = ATTRIBUTES.test(attribute.name) && (attribute.name !== "href" || safeHref(attribute.value));
         if (!allowed) { throw new Error(`unexpected ${attribute.name} on <${node.localName}> in search results`); }
       }
     }
