@@ -137,15 +137,6 @@ def test_a_pending_draft_with_bad_data_is_refused_before_anything_is_written(app
     assert article.version == 1 and article.pending_revision is None
 
 
-def test_set_status_keeps_working_for_older_callers(app):
-    article = articles.create_article(_data())
-    articles.set_status(article, "published", author=None)
-    assert article.status == "published"
-    articles.set_status(article, "archived", author=None)
-    articles.set_status(article, "draft", author=None)
-    assert [r.action for r in article.revisions][-3:] == ["publish", "archive", "unarchive"]
-
-
 def test_deleting_an_article_with_a_pending_draft(app):
     article = articles.create_article(_data(status="published"))
     articles.save_edit(article, _data(body="draft", status="draft"), expected_version=1, author=None)

@@ -401,21 +401,6 @@ def discard_draft(article: Article, *, author: User | None, expected_version: in
     return article
 
 
-def set_status(
-    article: Article,
-    status: Status,
-    *,
-    author: User | None,
-    expected_version: int | None = None,
-    note: str = "",
-) -> Article:
-    """Publish, unpublish (back to draft) or archive an article, as a new revision."""
-    change = {Status.PUBLISHED: publish, Status.DRAFT: unpublish, Status.ARCHIVED: archive}[Status(status)]
-    if Status(status) is Status.DRAFT and article.status == Status.ARCHIVED:
-        change = unarchive
-    return change(article, author=author, expected_version=expected_version, note=note)
-
-
 def restore_revision(
     article: Article, revision: Revision, *, author: User | None, expected_version: int | None = None
 ) -> Article:
