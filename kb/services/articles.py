@@ -338,13 +338,34 @@ def save_edit(
     )
 
 
+def _change_status(
+    article: Article,
+    data: ArticleData,
+    status: Status,
+    action: str,
+    *,
+    author: User | None,
+    expected_version: int | None,
+    note: str,
+) -> Article:
+    data = dataclasses.replace(data, status=status.value)
+    return update_article(
+        article, data, expected_version=expected_version, author=author, note=note, action=action
+    )
+
+
 def publish(
     article: Article, *, author: User | None, expected_version: int | None = None, note: str = ""
 ) -> Article:
     """Make the working copy (the pending draft, if any) what readers see."""
-    data = dataclasses.replace(working_data(article), status=Status.PUBLISHED.value)
-    return update_article(
-        article, data, expected_version=expected_version, author=author, note=note, action="publish"
+    return _change_status(
+        article,
+        working_data(article),
+        Status.PUBLISHED,
+        "publish",
+        author=author,
+        expected_version=expected_version,
+        note=note,
     )
 
 
@@ -352,9 +373,14 @@ def unpublish(
     article: Article, *, author: User | None, expected_version: int | None = None, note: str = ""
 ) -> Article:
     """Take an article off the public site and search; a pending draft becomes the article's text."""
-    data = dataclasses.replace(working_data(article), status=Status.DRAFT.value)
-    return update_article(
-        article, data, expected_version=expected_version, author=author, note=note, action="unpublish"
+    return _change_status(
+        article,
+        working_data(article),
+        Status.DRAFT,
+        "unpublish",
+        author=author,
+        expected_version=expected_version,
+        note=note,
     )
 
 
@@ -362,9 +388,14 @@ def archive(
     article: Article, *, author: User | None, expected_version: int | None = None, note: str = ""
 ) -> Article:
     """Retire an article: hidden from readers and search at once, kept with its history, restorable."""
-    data = dataclasses.replace(working_data(article), status=Status.ARCHIVED.value)
-    return update_article(
-        article, data, expected_version=expected_version, author=author, note=note, action="archive"
+    return _change_status(
+        article,
+        working_data(article),
+        Status.ARCHIVED,
+        "archive",
+        author=author,
+        expected_version=expected_version,
+        note=note,
     )
 
 
@@ -372,9 +403,14 @@ def unarchive(
     article: Article, *, author: User | None, expected_version: int | None = None, note: str = ""
 ) -> Article:
     """Bring an archived article back as a draft, to be checked and published again."""
-    data = dataclasses.replace(ArticleData.from_article(article), status=Status.DRAFT.value)
-    return update_article(
-        article, data, expected_version=expected_version, author=author, note=note, action="unarchive"
+    return _change_status(
+        article,
+        ArticleData.from_article(article),
+        Status.DRAFT,
+        "unarchive",
+        author=author,
+        expected_version=expected_version,
+        note=note,
     )
 
 

@@ -77,6 +77,21 @@ def live_server(seeded_instance, tmp_path):
         yield server
 
 
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture(params=[True, False], ids=["javascript-on", "javascript-off"])
+def phone_page(request, browser, live_server):
+    """A phone-sized page, once with JavaScript on and once with it off."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport=PHONE, is_mobile=True, java_script_enabled=request.param
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})

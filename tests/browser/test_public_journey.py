@@ -4,9 +4,8 @@ searching, in three interactions at most."""
 
 from __future__ import annotations
 
-import pytest
+from tests.browser.conftest import PHONE
 
-PHONE = {"width": 375, "height": 740}
 FOCUS_IS_VISIBLE = """() => {
   const el = document.activeElement, style = getComputedStyle(el);
   const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2)
@@ -14,17 +13,6 @@ FOCUS_IS_VISIBLE = """() => {
   const rect = el.getBoundingClientRect();
   return ring && rect.width > 0 && rect.height > 0;
 }"""
-
-
-@pytest.fixture(params=[True, False], ids=["javascript-on", "javascript-off"])
-def phone_page(request, browser, live_server):
-    context = browser.new_context(
-        base_url=live_server.url, viewport=PHONE, is_mobile=True, java_script_enabled=request.param
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
 
 
 def active_text(page) -> str:

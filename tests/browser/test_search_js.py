@@ -10,8 +10,8 @@ import pytest
 
 from kb.services import articles
 from kb.services.articles import ArticleData
+from tests.browser.conftest import PHONE
 
-PHONE = {"width": 375, "height": 740}
 OPEN, CLOSE, DASH, CROSS = "\u2018", "\u2019", "\u2013", "\u00d7"  # the page's quotes, dash and chip cross
 SAME_PAGE = "window.kbSamePage"  # set after a load; a page load would wipe it
 
@@ -379,17 +379,6 @@ def test_short_or_unmatched_text_shows_no_list(page):
 
 
 # --- phone layout and JavaScript off ----------------------------------------------------------------------
-
-
-@pytest.fixture(params=[True, False], ids=["javascript-on", "javascript-off"])
-def phone_page(request, browser, live_server):
-    context = browser.new_context(
-        base_url=live_server.url, viewport=PHONE, is_mobile=True, java_script_enabled=request.param
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
 
 
 def test_on_a_phone_results_come_first_and_filters_fold_away(phone_page):
