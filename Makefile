@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint bench install install-test screenshots clean
+.PHONY: run test lint bench bench-http install install-test screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ screenshots: install-test
 
 bench: install-test
 	$(BIN)/python bench/search_bench.py
+
+# Load on loopback against the server `make run` starts, at 39, 1,000 and 10,000 articles.
+bench-http: install-test
+	$(BIN)/python bench/http_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -142,13 +142,13 @@ def made_up_words(rng: random.Random, count: int) -> list[str]:
     return sorted(found)
 
 
-def generate(n: int, rng: random.Random, sentences, headings, invented):
+def generate(n: int, rng: random.Random, sentences, headings, invented, first_id: int = 1):
     areas = [a.id for a in db.session.scalars(select(Area))]
     tags = [t.id for t in db.session.scalars(select(Tag))]
     roles = [r.id for r in db.session.scalars(select(RoleType))]
     now = datetime.now(UTC).replace(tzinfo=None)
     rows, tag_rows, role_rows = [], [], []
-    for i in range(1, n + 1):
+    for i in range(first_id, first_id + n):
         name = " ".join(w.capitalize() for w in rng.sample(invented[:400], 2))
         title = f"{name} {rng.choice(['Team', 'Unit', 'Desk', 'Cell', 'Hub'])} {i}"
         paragraphs = []
