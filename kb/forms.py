@@ -187,7 +187,9 @@ class ArticleForm(FlaskForm):
     visibility = RadioField(
         "Who can read it", [InputRequired("Select who can read it")], choices=as_choices(VISIBILITY_CHOICES)
     )
-    status = RadioField("Status", [InputRequired("Select a status")], choices=as_choices(STATUS_CHOICES))
+    # Not shown on the page: the "Save draft" and "Publish" buttons say what a save does (``status_for``).
+    # Still read when posted, for scripts that create or edit articles through the form.
+    status = SelectField("Status", [Optional()], choices=as_choices(STATUS_CHOICES), validate_choice=False)
     note = StringField(
         "Change note (optional)",
         [Optional(), Length(max=300, message="The change note must be 300 characters or fewer")],
@@ -196,6 +198,9 @@ class ArticleForm(FlaskForm):
     # The version the editor started from (a stale one is a conflict) and the revision it was (merge base).
     version = HiddenField()
     base_revision = HiddenField()
+    # On the conflict page only: the editor's own text (JSON) and the revision it started from.
+    conflict_mine = HiddenField()
+    conflict_base = HiddenField()
 
     def set_vocabulary(
         self,
@@ -226,6 +231,22 @@ class ArticleForm(FlaskForm):
         if set(field.data or []) - choice_values(field):
             raise ValidationError("Select role types from the list")
 
+    def validate_status(self, field: Field) -> None:
+        if field.data and field.data not in choice_values(field):
+            raise ValidationError("Select a status from the list")
+
+    def status_for(self, action: str, current: str | None) -> str:
+        """The status a save asks for: "Publish" publishes; "Save draft" keeps readers' view unchanged.
+
+        A draft save of an archived article leaves it archived. Without either button (a script), the
+        posted ``status`` is used, and a draft is the safe default.
+        """
+        if action == "publish":
+            return Status.PUBLISHED.value
+        if action == "draft":
+            return Status.ARCHIVED.value if current == Status.ARCHIVED.value else Status.DRAFT.value
+        return self.status.data or Status.DRAFT.value
+
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         for name in TEXT_FIELDS_THAT_MAY_HOLD_MERGES:
@@ -248,8 +269,8 @@ class ArticleForm(FlaskForm):
     def started_from_revision(self) -> int | None:
         return parse_number(self.base_revision.data)
 
-    def article_data(self, kind: str) -> ArticleData:
-        """What the editor typed, as the article service takes it."""
+    def article_data(self, kind: str, status: str | None = None) -> ArticleData:
+        """What the editor typed, as the article service takes it (``status`` from ``status_for``)."""
         return ArticleData(
             title=self.title.data or "",
             summary=self.summary.data or "",
@@ -264,8 +285,18 @@ class ArticleForm(FlaskForm):
             contact_public=self.contact_public.data or "",
             contact_internal=self.contact_internal.data or "",
             visibility=self.visibility.data or Visibility.PUBLIC.value,
-            status=self.status.data or Status.DRAFT.value,
+            status=status or self.status.data or Status.DRAFT.value,
         )
+
+    @staticmethod
+    def formdata_with(formdata: Any, values: dict[str, Any]) -> Any:
+        """A copy of the posted ``formdata`` with some fields replaced by snapshot ``values``."""
+        result = formdata.copy()
+        for name, value in ArticleForm.form_data(values).items():
+            if name not in values:
+                continue
+            result.setlist(name, list(value) if isinstance(value, list) else [value or ""])
+        return result
 
     @staticmethod
     def form_data(data: ArticleData | dict[str, Any]) -> dict[str, Any]:

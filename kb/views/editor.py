@@ -21,7 +21,7 @@ from kb.forms import (
     parse_number,
 )
 from kb.models import Article, Kind, Revision, Status, User, UserRole, Visibility
-from kb.services import articles, audit, diffs, search
+from kb.services import articles, audit, conflicts, diffs, search
 from kb.services.articles import ArticleData, ArticleError, StaleVersionError
 from kb.services.search import IndexUnavailable, RebuildInProgress, SearchQuery
 
@@ -147,9 +147,12 @@ def new() -> Response | str | tuple[str, int]:
         if audience:
             preview = _preview(form.article_data(Kind.CAPABILITY.value), audience, None)
         elif form.validate():
+            status = form.status_for(request.form.get("action", ""), None)
             try:
                 article = articles.create_article(
-                    form.article_data(Kind.CAPABILITY.value), author=_user(), note=form.note.data or ""
+                    form.article_data(Kind.CAPABILITY.value, status),
+                    author=_user(),
+                    note=form.note.data or "",
                 )
             except ArticleError as exc:
                 form.parent.errors = [*form.parent.errors, str(exc).rstrip(".")]
@@ -202,12 +205,23 @@ def edit(slug: str) -> Response | str | tuple[str, int]:
         return render_template("editor/form.html", form=form, article=article, preview=preview, **_hints())
     if form.started_from_version is None or form.started_from_version != article.version:
         return _conflict(article, form)
-    if not form.validate():
+    mine = conflicts.decode_mine(form.conflict_mine.data)
+    if mine is not None:  # a save from the conflict page: apply the editor's choice for each field
+        conflict = conflicts.open_conflict(article, mine, parse_number(form.conflict_base.data))
+        picks = conflict.picks(request.form)
+        form = _article_form(
+            article, formdata=ArticleForm.formdata_with(request.form, conflict.chosen_values(picks))
+        )
+        valid = form.validate()
+        if not valid or conflict.unresolved(picks):
+            return _conflict_page(conflict, form, picks, 200)
+    elif not form.validate():
         return render_template("editor/form.html", form=form, article=article, **_hints())
+    status = form.status_for(request.form.get("action", ""), article.status)
     try:
         articles.save_edit(
             article,
-            form.article_data(article.kind),
+            form.article_data(article.kind, status),
             expected_version=form.started_from_version,
             author=_user(),
             note=form.note.data or "",
@@ -222,34 +236,37 @@ def edit(slug: str) -> Response | str | tuple[str, int]:
 
 
 def _conflict(article: Article, form: ArticleForm) -> tuple[str, int]:
-    """Answer 409: the editor's text beside the current one, and a merged form to check and save again."""
-    mine = form.article_data(article.kind).snapshot()
-    theirs = articles.working_data(article).snapshot()
-    base_number = form.started_from_revision
-    base = articles.get_revision(article, base_number) if base_number else None
-    merge = diffs.merge_snapshots(base.snapshot if base else None, mine, theirs)
-    latest = articles.latest_revision(article)
-    merged = ArticleForm.form_data(merge.data)
-    merged.update(
-        version=str(article.version),
-        base_revision=str(latest.number if latest else ""),
-        note=form.note.data or "",
-    )
+    """Answer 409: each field that differs, with "Keep mine / Keep theirs / Edit both", nothing lost."""
+    action = request.form.get("action", "")
+    mine = form.article_data(article.kind, form.status_for(action, article.status)).snapshot()
+    conflict = conflicts.open_conflict(article, mine, form.started_from_revision)
+    merged = ArticleForm.form_data({**mine, **{c.name: c.both for c in conflict.choices}})
+    merged["note"] = form.note.data or ""
     merged_form = _article_form(article, formdata=None, data=merged)
+    return _conflict_page(conflict, merged_form, conflict.picks(None), 409)
+
+
+def _conflict_page(conflict, form: ArticleForm, picks: dict[str, str], status: int) -> tuple[str, int]:
+    latest = conflict.latest
+    form.version.data = str(conflict.article.version)
+    form.base_revision.data = str(latest.number if latest else "")
+    form.conflict_mine.data = conflict.encoded_mine()
+    form.conflict_base.data = str(conflict.base_number or "")
+    missing = conflict.unresolved(picks) if status == 200 else []
     return (
         render_template(
             "editor/conflict.html",
-            article=article,
-            form=merged_form,
-            merge=merge,
-            changes=diffs.compare_snapshots(theirs, mine, context=None),
+            article=conflict.article,
+            form=form,
+            conflict=conflict,
+            picks=picks,
+            missing=missing,
             labels=diffs.FIELD_LABELS,
             latest=latest,
-            mine=mine,
-            theirs=theirs,
+            mine=conflict.mine,
             **_hints(),
         ),
-        409,
+        status,
     )
 
 
@@ -302,17 +319,44 @@ def publish(slug: str) -> Response | tuple[str, int]:
     return _status_change(slug, articles.publish, "“{title}” is published: readers and search see it now.")
 
 
-@bp.post("/articles/<slug>/unpublish")
+# What each action that hides an article asks before it is done (GET shows it, POST does it).
+CONFIRMATIONS = {
+    "editor.unpublish": {
+        "heading": "Unpublish “{title}”?",
+        "effect": "Readers and search stop showing it at once. It stays here as a draft, with its history, "
+        "and you can publish it again at any time.",
+        "button": "Yes, unpublish it",
+    },
+    "editor.archive": {
+        "heading": "Archive “{title}”?",
+        "effect": "It is retired: hidden from readers and search at once, kept with its history. You can "
+        "restore it from the archive later.",
+        "button": "Yes, archive it",
+    },
+}
+
+
+def _confirm(slug: str, endpoint: str) -> str:
+    article = _article_or_404(slug)
+    text = {key: value.format(title=article.title) for key, value in CONFIRMATIONS[endpoint].items()}
+    return render_template("editor/confirm_action.html", article=article, endpoint=endpoint, text=text)
+
+
+@bp.route("/articles/<slug>/unpublish", methods=["GET", "POST"])
 @access(EDITOR)
-def unpublish(slug: str) -> Response | tuple[str, int]:
-    """Take the article off the public site and search; it stays as a draft."""
+def unpublish(slug: str) -> Response | str | tuple[str, int]:
+    """Take the article off the public site and search, after confirmation; it stays as a draft."""
+    if request.method == "GET":
+        return _confirm(slug, "editor.unpublish")
     return _status_change(slug, articles.unpublish, "“{title}” is unpublished: it is a draft again.")
 
 
-@bp.post("/articles/<slug>/archive")
+@bp.route("/articles/<slug>/archive", methods=["GET", "POST"])
 @access(EDITOR)
-def archive(slug: str) -> Response | tuple[str, int]:
-    """Retire the article: hidden from readers and search at once, restorable."""
+def archive(slug: str) -> Response | str | tuple[str, int]:
+    """Retire the article after confirmation: hidden from readers and search at once, restorable."""
+    if request.method == "GET":
+        return _confirm(slug, "editor.archive")
     return _status_change(slug, articles.archive, "“{title}” is archived: hidden from readers and search.")
 
 
