@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     Field,
     HiddenField,
     PasswordField,
@@ -316,6 +317,22 @@ class ActionForm(FlaskForm):
     @property
     def started_from_version(self) -> int | None:
         return parse_number(self.version.data)
+
+
+class StewardshipForm(FlaskForm):
+    """Who owns an article and when it is next due for review."""
+
+    owner = SelectField("Owner", validate_choice=False)
+    next_review_on = DateField(
+        "Next review date", [Optional()], format="%Y-%m-%d", render_kw={"type": "date"}
+    )
+
+    def set_owners(self, owners: list[tuple[str, str]]) -> None:
+        self.owner.choices = as_choices([("", "Nobody yet"), *owners])
+
+    def validate_owner(self, field: Field) -> None:
+        if field.data and field.data not in choice_values(field):
+            raise ValidationError("Select an owner from the list")
 
 
 class DeleteArticleForm(FlaskForm):

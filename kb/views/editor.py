@@ -17,11 +17,12 @@ from kb.forms import (
     ArticleForm,
     DeleteArticleForm,
     EditorFilterForm,
+    StewardshipForm,
     as_choices,
     parse_number,
 )
 from kb.models import Article, Kind, Revision, Status, User, UserRole, Visibility
-from kb.services import articles, audit, conflicts, diffs, search
+from kb.services import articles, audit, conflicts, diffs, reviews, search
 from kb.services.articles import ArticleData, ArticleError, StaleVersionError
 from kb.services.search import IndexUnavailable, RebuildInProgress, SearchQuery
 
@@ -101,6 +102,7 @@ def index() -> str:
         text=text,
         ranked=ids is not None,
         search_unavailable=search_unavailable,
+        review_counts=reviews.counts(),
     )
 
 
@@ -159,7 +161,26 @@ def new() -> Response | str | tuple[str, int]:
             else:
                 flash(_saved_message(article, created=True), "success")
                 return redirect(url_for("editor.edit", slug=article.slug), 303)
-    return render_template("editor/form.html", form=form, article=None, preview=preview, **_hints())
+    return _form_page(form, None, preview=preview)
+
+
+def _form_page(
+    form: ArticleForm, article: Article | None, stewardship: StewardshipForm | None = None, **extra
+):
+    """The article form page, with the owner and review form of an existing article."""
+    if article is not None and stewardship is None:
+        stewardship = _stewardship_form(article, formdata=None)
+    return render_template(
+        "editor/form.html", form=form, article=article, stewardship=stewardship, **_hints(), **extra
+    )
+
+
+def _stewardship_form(article: Article, **kwargs) -> StewardshipForm:
+    owner = article.owner
+    data = {"owner": owner.email if owner else "", "next_review_on": article.next_review_on}
+    form = StewardshipForm(data=data, **kwargs)
+    form.set_owners([(user.email, user.email) for user in reviews.owners()])
+    return form
 
 
 def _hints() -> dict:
@@ -197,12 +218,12 @@ def edit(slug: str) -> Response | str | tuple[str, int]:
             return _deleted_while_editing()
         abort(404)
     if request.method == "GET":
-        return render_template("editor/form.html", form=_edit_form_for(article), article=article, **_hints())
+        return _form_page(_edit_form_for(article), article)
     form = _article_form(article)
     audience = _wanted_preview()
     if audience:
         preview = _preview(form.article_data(article.kind), audience, article)
-        return render_template("editor/form.html", form=form, article=article, preview=preview, **_hints())
+        return _form_page(form, article, preview=preview)
     if form.started_from_version is None or form.started_from_version != article.version:
         return _conflict(article, form)
     mine = conflicts.decode_mine(form.conflict_mine.data)
@@ -216,7 +237,7 @@ def edit(slug: str) -> Response | str | tuple[str, int]:
         if not valid or conflict.unresolved(picks):
             return _conflict_page(conflict, form, picks, 200)
     elif not form.validate():
-        return render_template("editor/form.html", form=form, article=article, **_hints())
+        return _form_page(form, article)
     status = form.status_for(request.form.get("action", ""), article.status)
     try:
         articles.save_edit(
@@ -230,7 +251,7 @@ def edit(slug: str) -> Response | str | tuple[str, int]:
         return _conflict(exc.article, form)
     except ArticleError as exc:
         form.parent.errors = [*form.parent.errors, str(exc).rstrip(".")]
-        return render_template("editor/form.html", form=form, article=article, **_hints())
+        return _form_page(form, article)
     flash(_saved_message(article), "success")
     return redirect(url_for("editor.edit", slug=article.slug), 303)
 
@@ -275,7 +296,7 @@ def _deleted_while_editing() -> tuple[str, int]:
     form = _article_form(None)
     form.version.data = ""
     form.base_revision.data = ""
-    return render_template("editor/form.html", form=form, article=None, deleted=True, **_hints()), 409
+    return _form_page(form, None, deleted=True), 409
 
 
 @bp.get("/articles/<slug>/preview")
@@ -296,9 +317,15 @@ def preview(slug: str) -> str:
 # --- Publishing and retiring ----------------------------------------------------------------------
 
 
+# Pages an action may send the editor back to, besides the article (``return_to`` in the form).
+RETURN_TO = {"editor.reviews_due"}
+
+
 def _status_change(slug: str, change, done: str) -> Response | tuple[str, int]:
     article = _article_or_404(slug)
     form = ActionForm()
+    back = request.form.get("return_to", "")
+    after = url_for(back) if back in RETURN_TO else url_for("editor.edit", slug=slug)
     if form.started_from_version is None:  # no version seen: the page cannot vouch for what it showed
         return render_template("editor/stale_action.html", article=article), 409
     try:
@@ -307,9 +334,9 @@ def _status_change(slug: str, change, done: str) -> Response | tuple[str, int]:
         return render_template("editor/stale_action.html", article=article), 409
     except ArticleError as exc:
         flash(str(exc), "error")
-        return redirect(url_for("editor.edit", slug=slug), 303)
-    flash(done.format(title=article.title), "success")
-    return redirect(url_for("editor.edit", slug=slug), 303)
+        return redirect(after, 303)
+    flash(done.format(title=article.title, next_review=article.next_review_on), "success")
+    return redirect(after, 303)
 
 
 @bp.post("/articles/<slug>/publish")
@@ -375,6 +402,43 @@ def discard_draft(slug: str) -> Response | tuple[str, int]:
     """Drop the unpublished draft of a published article (it stays in the history)."""
     return _status_change(
         slug, articles.discard_draft, "The draft of “{title}” was discarded; it is still in the history."
+    )
+
+
+# --- Owners and reviews ---------------------------------------------------------------------------
+
+
+@bp.post("/articles/<slug>/review")
+@access(EDITOR)
+def mark_reviewed(slug: str) -> Response | tuple[str, int]:
+    """Record in one click that the article was checked and is still right (adds a revision note)."""
+    return _status_change(
+        slug,
+        articles.mark_reviewed,
+        "“{title}” is marked as reviewed. The next review is due {next_review:%-d %B %Y}.",
+    )
+
+
+@bp.post("/articles/<slug>/stewardship")
+@access(EDITOR)
+def stewardship(slug: str) -> Response | str:
+    """Change the article's owner and next review date."""
+    article = _article_or_404(slug)
+    form = _stewardship_form(article)
+    if not form.validate():
+        return _form_page(_edit_form_for(article), article, stewardship=form)
+    owner = next((u for u in reviews.owners() if u.email == form.owner.data), None)
+    reviews.set_stewardship(article, owner=owner, next_review_on=form.next_review_on.data, by=_user())
+    flash(f"Owner and review date of “{article.title}” saved.", "success")
+    return redirect(url_for("editor.edit", slug=slug) + "#stewardship-heading", 303)
+
+
+@bp.get("/reviews")
+@access(EDITOR)
+def reviews_due() -> str:
+    """List the published articles overdue or due for review within 30 days, the viewer's own first."""
+    return render_template(
+        "editor/reviews.html", due=reviews.due_for_review(_user()), action_form=ActionForm()
     )
 
 
