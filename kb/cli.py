@@ -132,3 +132,14 @@ def review_report_command(base_url: str) -> None:
         owner = article.owner.email if article.owner else "no owner"
         link = f"{base_url.rstrip('/')}/editor/articles/{article.slug}/edit"
         click.echo(f"  {due}  {article.title}  ({owner})  {link}")
+
+
+@kb_cli.command("prune-insights")
+def prune_insights_command() -> None:
+    """Fold search events older than the retention period into monthly counts and delete them."""
+    from kb.services import insights
+
+    folded = insights.prune()
+    click.echo(
+        f"Folded {folded} search events older than {insights.retention_days()} days into monthly counts."
+    )

@@ -335,6 +335,21 @@ class StewardshipForm(FlaskForm):
             raise ValidationError("Select an owner from the list")
 
 
+class FeedbackForm(FlaskForm):
+    """ "Was this page helpful?": the button pressed and an optional comment; nothing about the reader."""
+
+    helpful = HiddenField()  # set by the button pressed ("yes" or "no")
+    comment = TextAreaField(
+        "How could this page be better? (optional)",
+        [Optional(), Length(max=500, message="Your comment must be 500 characters or fewer")],
+        filters=[_strip, _newlines],
+    )
+
+    def validate_helpful(self, field: Field) -> None:
+        if field.data not in {"yes", "no"}:
+            raise ValidationError("Select yes or no")
+
+
 class DeleteArticleForm(FlaskForm):
     confirm = StringField("To confirm, type the article's web address name", filters=[_strip])
 

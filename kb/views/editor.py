@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -22,7 +22,7 @@ from kb.forms import (
     parse_number,
 )
 from kb.models import Article, Kind, Revision, Status, User, UserRole, Visibility
-from kb.services import articles, audit, conflicts, diffs, reviews, search
+from kb.services import articles, audit, conflicts, diffs, insights, reviews, search
 from kb.services.articles import ArticleData, ArticleError, StaleVersionError
 from kb.services.search import IndexUnavailable, RebuildInProgress, SearchQuery
 
@@ -438,7 +438,27 @@ def stewardship(slug: str) -> Response | str:
 def reviews_due() -> str:
     """List the published articles overdue or due for review within 30 days, the viewer's own first."""
     return render_template(
-        "editor/reviews.html", due=reviews.due_for_review(_user()), action_form=ActionForm()
+        "editor/reviews.html",
+        due=reviews.due_for_review(_user()),
+        action_form=ActionForm(),
+        feedback=insights.feedback_for_owners(viewer=_user()),
+    )
+
+
+# --- What readers look for -----------------------------------------------------------------------
+
+
+@bp.get("/insights")
+@access(EDITOR)
+def insights_page() -> str:
+    """Show what readers search for and read over 7, 30 or 90 days (queries only from k searches up)."""
+    days = parse_number(request.args.get("days")) or 30
+    glossary_link = "editor.glossary_new" in current_app.view_functions
+    return render_template(
+        "editor/insights.html",
+        report=insights.insights(days),
+        windows=insights.WINDOWS,
+        glossary_link=glossary_link,
     )
 
 
