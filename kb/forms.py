@@ -428,7 +428,22 @@ class ResetPasswordForm(FlaskForm):
 
 
 class AuditFilterForm(FlaskForm):
+    """The audit log's filters, from the query string: action, person and a date range (UTC days)."""
+
     class Meta:
         csrf = False
 
     action = SelectField("Action", validate_choice=False)
+    person = SelectField("Person", validate_choice=False)
+    since = DateField("From", [Optional()], format="%Y-%m-%d", render_kw={"type": "date"})
+    until = DateField("To", [Optional()], format="%Y-%m-%d", render_kw={"type": "date"})
+
+    def chosen(self, name: str) -> str:
+        """The chosen value of a select filter if it is one of its choices, else ""."""
+        field = self[name]
+        return field.data if field.data in choice_values(field) else ""
+
+    def day(self, name: str):
+        """A date filter's day, or None if it is empty or not a date (a bad one is reported by validate)."""
+        field = self[name]
+        return field.data if not field.errors else None

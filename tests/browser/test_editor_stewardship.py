@@ -219,3 +219,24 @@ def test_staff_pages_reflow_at_320_px_and_pass_axe(editors):
         page.set_viewport_size(DESKTOP)
         page.goto(path)
         first.accessible()
+
+
+def test_admin_pages_reflow_at_320_px_and_the_filtered_audit_log_passes_axe(browser, live_server):
+    with live_server.app.app_context():
+        users.create_user("admin@example.police.uk", "admin", PASSWORD)
+    admin = Editor(browser, live_server, "admin@example.police.uk")
+    page = admin.page
+    too_wide = {}
+    for path in ("/admin/", "/admin/audit", "/admin/accounts/new", "/admin/accounts/1"):
+        page.set_viewport_size({"width": 320, "height": 800})
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 320:
+            too_wide[path] = width
+    assert too_wide == {}
+    page.set_viewport_size(DESKTOP)
+    page.goto("/admin/audit?person=admin@example.police.uk&since=2026-01-01")
+    expect(page.locator("#audit-events tbody tr").first).to_contain_text("Signed in")
+    admin.accessible()
+    admin.context.close()
