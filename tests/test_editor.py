@@ -722,3 +722,38 @@ def test_nul_characters_are_dropped_from_what_is_saved(client, editor):
     assert post_form(client, "/editor/articles/new", values).status_code == 303
     article = articles.get_by_slug("nul-test")
     assert (article.title, article.body) == ("Nul test", "Body text")
+
+
+# --- Live preview ---------------------------------------------------------------------------------
+
+
+def test_the_live_preview_renders_unsaved_text_with_the_real_article_page(client, editor):
+    values = with_changes(
+        form_values(soup(client.get("/editor/articles/gateway/edit"))),
+        body="Unsaved words about the **FIU**.",
+        contact_internal="Internal desk 1234",
+    )
+    from werkzeug.datastructures import MultiDict
+
+    candidate = client.post("/editor/preview?as=candidate&slug=gateway", data=MultiDict(values))
+    assert candidate.status_code == 200
+    page = soup(candidate)
+    # The jargon buster runs as on the public page: the acronym is explained.
+    assert page.select_one(".body.prose strong").get_text() == "FIU (Financial Intelligence Unit)"
+    assert "Internal desk 1234" not in page.get_text()
+    staff = soup(client.post("/editor/preview?as=staff&slug=gateway", data=MultiDict(values)))
+    assert "Internal desk 1234" in staff.get_text()
+    assert articles.get_by_slug("gateway").body != "Unsaved words about the **FIU**."  # nothing saved
+    hidden = with_changes(values, visibility="internal")
+    page = soup(client.post("/editor/preview?as=candidate&slug=gateway", data=MultiDict(hidden)))
+    assert "Candidates do not see this article" in page.get_text()
+    no_area = client.post("/editor/preview?as=candidate", data=MultiDict(with_changes(values, area="")))
+    assert no_area.status_code == 422
+
+
+def test_the_edit_form_offers_the_live_preview_only_to_javascript(client, editor):
+    page = soup(client.get("/editor/articles/gateway/edit"))
+    section = page.select_one("#live-preview")
+    assert section.has_attr("hidden") and section["data-url"] == "/editor/preview?slug=gateway"
+    assert section.iframe.has_attr("sandbox") and not section.iframe["sandbox"]  # no scripts, no forms
+    assert {"preview-candidate", "preview-staff"} <= set(buttons(page).values())  # the server preview stays

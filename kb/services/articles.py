@@ -488,6 +488,38 @@ def mark_reviewed(
     return article
 
 
+def preview_article(data: ArticleData, *, exclude: Article | None = None) -> tuple[Article, Article | None]:
+    """An unsaved article built from ``data`` for the real article template, and its parent.
+
+    It is never added to the session (its parent is returned apart, so no relationship pulls it in).
+
+    :raise ArticleError: the data names an unknown area, tag, role type or parent.
+    """
+    with db.session.no_autoflush:
+        resolved = _resolve(exclude or Article(), data)
+    article = Article(
+        slug=exclude.slug if exclude is not None else "preview",
+        title=data.title.strip() or "Untitled",
+        acronym=data.acronym.strip(),
+        kind=data.kind,
+        summary=data.summary.strip(),
+        body=data.body,
+        partners=[p.strip() for p in data.partners if p.strip()],
+        contact_public=data.contact_public,
+        contact_internal=data.contact_internal,
+        visibility=data.visibility,
+        status=data.status,
+        version=0,
+        updated_at=utcnow(),
+    )
+    article.area = resolved["area"]
+    article.tags = resolved["tags"]
+    article.role_types = resolved["role_types"]
+    if exclude is not None:
+        article.last_reviewed_at = exclude.last_reviewed_at
+    return article, resolved["parent"]
+
+
 def delete_article(article: Article, *, author: User | None) -> None:
     """Delete an article and its history for good; the audit log keeps the fact."""
     audit.record(

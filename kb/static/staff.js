@@ -65,6 +65,88 @@
     sync();
   }
 
+  /* Live preview: the form's unsaved text rendered by the server with the real article page (as a
+     candidate or as staff), shown in a sandboxed frame and refreshed after a pause in typing. */
+  function enhanceLivePreview(section) {
+    var form = document.querySelector("form.article-form");
+    var frame = section.querySelector("iframe");
+    if (!form || !frame || !window.fetch || !window.FormData) { return; }
+    section.hidden = false;
+    var timer = null;
+    var pending = null;
+
+    function audience() {
+      var chosen = section.querySelector("input[name=live-preview-as]:checked");
+      return chosen ? chosen.value : "candidate";
+    }
+
+    function refresh() {
+      var url = section.getAttribute("data-url");
+      url += (url.indexOf("?") < 0 ? "?" : "&") + "as=" + encodeURIComponent(audience());
+      var data = new FormData(form);
+      data.delete("action");
+      var mine = {};
+      pending = mine;
+      window.fetch(url, { method: "POST", body: data, credentials: "same-origin" })
+        .then(function (response) { return response.text(); })
+        .then(function (html) { if (pending === mine) { frame.srcdoc = html; } })
+        .catch(function () { /* the Preview buttons still work */ });
+    }
+
+    function later() {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(refresh, 600);
+    }
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+    section.addEventListener("change", refresh);
+    refresh();
+  }
+
+  /* A small Markdown toolbar above the long text fields: each button inserts plain Markdown around the
+     selection (or a placeholder to type over), so what is saved is always the text people can see. */
+  var MARKDOWN_TOOLS = [
+    { label: "Bold", before: "**", after: "**", placeholder: "bold text" },
+    { label: "Link", before: "[", after: "](https://)", placeholder: "link text" },
+    { label: "Contact link", before: "[", after: "](mailto:)", placeholder: "who to contact" },
+    { label: "List item", before: "\n- ", after: "", placeholder: "list item", line: true },
+    { label: "Heading", before: "\n## ", after: "", placeholder: "Heading", line: true },
+  ];
+
+  function insertMarkdown(field, tool) {
+    var start = field.selectionStart;
+    var end = field.selectionEnd;
+    var chosen = field.value.slice(start, end) || tool.placeholder;
+    var before = tool.before;
+    if (tool.line && (start === 0 || field.value.charAt(start - 1) === "\n")) { before = before.slice(1); }
+    var text = before + chosen + tool.after;
+    field.setRangeText(text, start, end, "end");
+    var chosenStart = start + before.length;
+    field.setSelectionRange(chosenStart, chosenStart + chosen.length);
+    field.focus();
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function addToolbar(field) {
+    var label = document.querySelector("label[for='" + field.id + "']");
+    var bar = document.createElement("div");
+    bar.className = "markdown-toolbar";
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-label", "Formatting for " + (label ? label.textContent.trim() : "this field"));
+    MARKDOWN_TOOLS.forEach(function (tool) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "button button--secondary button--small";
+      button.textContent = tool.label;
+      button.addEventListener("click", function () { insertMarkdown(field, tool); });
+      bar.appendChild(button);
+    });
+    field.parentNode.insertBefore(bar, field);
+  }
+
   document.querySelectorAll("[data-module=character-count]").forEach(enhanceCount);
+  document.querySelectorAll("form.article-form textarea#body, form.article-form textarea#contact_public, "
+    + "form.article-form textarea#contact_internal").forEach(addToolbar);
+  document.querySelectorAll("#live-preview[data-url]").forEach(enhanceLivePreview);
   document.querySelectorAll("[data-module=resolve]").forEach(enhanceChoices);
 })();

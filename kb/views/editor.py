@@ -299,6 +299,38 @@ def _deleted_while_editing() -> tuple[str, int]:
     return _form_page(form, None, deleted=True), 409
 
 
+@bp.post("/preview")
+@access(EDITOR)
+def live_preview() -> str | tuple[str, int]:
+    """Render the form's unsaved text with the real article page, as a candidate or staff would see it
+    (``?as=candidate|staff``; ``slug`` names the article being edited). For the live preview frame."""
+    audience = request.args.get("as", "candidate")
+    audience = audience if audience in PREVIEW_AUDIENCES else "candidate"
+    editing = articles.get_by_slug(request.args.get("slug", ""))
+    form = _article_form(editing)
+    data = form.article_data(editing.kind if editing else Kind.CAPABILITY.value)
+    if not data.area:
+        return render_template("editor/live_preview_hidden.html", problem="choose an area first."), 422
+    if audience == "candidate" and data.visibility == Visibility.INTERNAL:
+        return render_template("editor/live_preview_hidden.html")
+    try:
+        article, parent = articles.preview_article(data, exclude=editing)
+    except ArticleError as exc:
+        return render_template("editor/live_preview_hidden.html", problem=str(exc)), 422
+    if parent is not None and audience == "candidate" and parent.visibility == Visibility.INTERNAL:
+        parent = None
+    return render_template(
+        "public/article.html",
+        article=article,
+        parent=parent,
+        children=[],
+        related=[],
+        feedback=None,
+        reader_is_staff=audience == "staff",
+        live_preview=True,
+    )
+
+
 @bp.get("/articles/<slug>/preview")
 @access(EDITOR)
 def preview(slug: str) -> str:

@@ -240,3 +240,27 @@ def test_admin_pages_reflow_at_320_px_and_the_filtered_audit_log_passes_axe(brow
     expect(page.locator("#audit-events tbody tr").first).to_contain_text("Signed in")
     admin.accessible()
     admin.context.close()
+
+
+def test_the_toolbar_inserts_plain_markdown_and_the_live_preview_follows(editors):
+    first, _ = editors
+    page = first.page
+    page.goto("/editor/articles/gateway/edit")
+    preview = page.frame_locator("#live-preview iframe")
+    expect(page.locator("#live-preview")).to_be_visible()
+    expect(preview.locator("h1")).to_contain_text("Gateway")
+    page.fill("#body", "Start. ")
+    page.locator("#body").press("End")
+    toolbar = page.get_by_role("group", name="Formatting for Body")
+    toolbar.get_by_role("button", name="Bold").click()
+    page.keyboard.type("FIU")  # the placeholder is selected, so typing replaces it
+    assert page.input_value("#body") == "Start. **FIU**"
+    page.locator("#body").press("End")
+    toolbar.get_by_role("button", name="Contact link").click()
+    assert page.input_value("#body") == "Start. **FIU**[who to contact](mailto:)"
+    expect(preview.locator(".body.prose strong")).to_have_text("FIU (Financial Intelligence Unit)")
+    page.fill("#contact_internal", "Desk line 4321")
+    expect(preview.locator("main")).not_to_contain_text("Desk line 4321")
+    page.get_by_role("radio", name="Signed-in staff").check()
+    expect(preview.locator("main")).to_contain_text("Desk line 4321")
+    first.accessible()
