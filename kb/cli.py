@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 
 from kb.models import UserRole
-from kb.services import content, search, transfer, users
+from kb.services import content, reviews, search, transfer, users
 
 kb_cli = AppGroup("kb", help="Capability Knowledge Base commands.")
 
@@ -116,3 +116,30 @@ def import_command(path: str) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(kb_cli)
+
+
+@kb_cli.command("review-report")
+@click.option("--base-url", default="", help="Start of the links printed, e.g. https://kb.example.police.uk")
+def review_report_command(base_url: str) -> None:
+    """List published articles overdue for review, oldest first (for a cron e-mail)."""
+    late = reviews.overdue()
+    if not late:
+        click.echo("Nothing is overdue for review.")
+        return
+    click.echo(f"{len(late)} article{'s' if len(late) != 1 else ''} overdue for review:")
+    for article in late:
+        due = article.next_review_on.isoformat() if article.next_review_on else "no date"
+        owner = article.owner.email if article.owner else "no owner"
+        link = f"{base_url.rstrip('/')}/editor/articles/{article.slug}/edit"
+        click.echo(f"  {due}  {article.title}  ({owner})  {link}")
+
+
+@kb_cli.command("prune-insights")
+def prune_insights_command() -> None:
+    """Fold search events older than the retention period into monthly counts and delete them."""
+    from kb.services import insights
+
+    folded = insights.prune()
+    click.echo(
+        f"Folded {folded} search events older than {insights.retention_days()} days into monthly counts."
+    )

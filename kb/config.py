@@ -38,6 +38,14 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "20 per minute"
+    # Articles are due for review this many months after they are published or marked as reviewed.
+    REVIEW_INTERVAL_MONTHS = 12
+    # What readers look for (kb/services/insights.py): recording on or off, how long raw search events
+    # are kept before they are folded into monthly counts, and k, the searches a query needs to be shown.
+    SEARCH_INSIGHTS = True
+    INSIGHTS_RETENTION_DAYS = 90
+    INSIGHTS_MIN_COUNT = 5
+    FEEDBACK_RATE_LIMIT = "10 per hour"
     LOGIN_MAX_FAILURES = 10
     LOGIN_FAILURE_WINDOW_MINUTES = 15
     SET_PASSWORD_LINK_HOURS = 72

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     Field,
     HiddenField,
     PasswordField,
@@ -187,7 +188,9 @@ class ArticleForm(FlaskForm):
     visibility = RadioField(
         "Who can read it", [InputRequired("Select who can read it")], choices=as_choices(VISIBILITY_CHOICES)
     )
-    status = RadioField("Status", [InputRequired("Select a status")], choices=as_choices(STATUS_CHOICES))
+    # Not shown on the page: the "Save draft" and "Publish" buttons say what a save does (``status_for``).
+    # Still read when posted, for scripts that create or edit articles through the form.
+    status = SelectField("Status", [Optional()], choices=as_choices(STATUS_CHOICES), validate_choice=False)
     note = StringField(
         "Change note (optional)",
         [Optional(), Length(max=300, message="The change note must be 300 characters or fewer")],
@@ -196,6 +199,9 @@ class ArticleForm(FlaskForm):
     # The version the editor started from (a stale one is a conflict) and the revision it was (merge base).
     version = HiddenField()
     base_revision = HiddenField()
+    # On the conflict page only: the editor's own text (JSON) and the revision it started from.
+    conflict_mine = HiddenField()
+    conflict_base = HiddenField()
 
     def set_vocabulary(
         self,
@@ -226,6 +232,22 @@ class ArticleForm(FlaskForm):
         if set(field.data or []) - choice_values(field):
             raise ValidationError("Select role types from the list")
 
+    def validate_status(self, field: Field) -> None:
+        if field.data and field.data not in choice_values(field):
+            raise ValidationError("Select a status from the list")
+
+    def status_for(self, action: str, current: str | None) -> str:
+        """The status a save asks for: "Publish" publishes; "Save draft" keeps readers' view unchanged.
+
+        A draft save of an archived article leaves it archived. Without either button (a script), the
+        posted ``status`` is used, and a draft is the safe default.
+        """
+        if action == "publish":
+            return Status.PUBLISHED.value
+        if action == "draft":
+            return Status.ARCHIVED.value if current == Status.ARCHIVED.value else Status.DRAFT.value
+        return self.status.data or Status.DRAFT.value
+
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         for name in TEXT_FIELDS_THAT_MAY_HOLD_MERGES:
@@ -248,8 +270,8 @@ class ArticleForm(FlaskForm):
     def started_from_revision(self) -> int | None:
         return parse_number(self.base_revision.data)
 
-    def article_data(self, kind: str) -> ArticleData:
-        """What the editor typed, as the article service takes it."""
+    def article_data(self, kind: str, status: str | None = None) -> ArticleData:
+        """What the editor typed, as the article service takes it (``status`` from ``status_for``)."""
         return ArticleData(
             title=self.title.data or "",
             summary=self.summary.data or "",
@@ -264,8 +286,18 @@ class ArticleForm(FlaskForm):
             contact_public=self.contact_public.data or "",
             contact_internal=self.contact_internal.data or "",
             visibility=self.visibility.data or Visibility.PUBLIC.value,
-            status=self.status.data or Status.DRAFT.value,
+            status=status or self.status.data or Status.DRAFT.value,
         )
+
+    @staticmethod
+    def formdata_with(formdata: Any, values: dict[str, Any]) -> Any:
+        """A copy of the posted ``formdata`` with some fields replaced by snapshot ``values``."""
+        result = formdata.copy()
+        for name, value in ArticleForm.form_data(values).items():
+            if name not in values:
+                continue
+            result.setlist(name, list(value) if isinstance(value, list) else [value or ""])
+        return result
 
     @staticmethod
     def form_data(data: ArticleData | dict[str, Any]) -> dict[str, Any]:
@@ -285,6 +317,37 @@ class ActionForm(FlaskForm):
     @property
     def started_from_version(self) -> int | None:
         return parse_number(self.version.data)
+
+
+class StewardshipForm(FlaskForm):
+    """Who owns an article and when it is next due for review."""
+
+    owner = SelectField("Owner", validate_choice=False)
+    next_review_on = DateField(
+        "Next review date", [Optional()], format="%Y-%m-%d", render_kw={"type": "date"}
+    )
+
+    def set_owners(self, owners: list[tuple[str, str]]) -> None:
+        self.owner.choices = as_choices([("", "Nobody yet"), *owners])
+
+    def validate_owner(self, field: Field) -> None:
+        if field.data and field.data not in choice_values(field):
+            raise ValidationError("Select an owner from the list")
+
+
+class FeedbackForm(FlaskForm):
+    """ "Was this page helpful?": the button pressed and an optional comment; nothing about the reader."""
+
+    helpful = HiddenField()  # set by the button pressed ("yes" or "no")
+    comment = TextAreaField(
+        "How could this page be better? (optional)",
+        [Optional(), Length(max=500, message="Your comment must be 500 characters or fewer")],
+        filters=[_strip, _newlines],
+    )
+
+    def validate_helpful(self, field: Field) -> None:
+        if field.data not in {"yes", "no"}:
+            raise ValidationError("Select yes or no")
 
 
 class DeleteArticleForm(FlaskForm):
@@ -365,7 +428,22 @@ class ResetPasswordForm(FlaskForm):
 
 
 class AuditFilterForm(FlaskForm):
+    """The audit log's filters, from the query string: action, person and a date range (UTC days)."""
+
     class Meta:
         csrf = False
 
     action = SelectField("Action", validate_choice=False)
+    person = SelectField("Person", validate_choice=False)
+    since = DateField("From", [Optional()], format="%Y-%m-%d", render_kw={"type": "date"})
+    until = DateField("To", [Optional()], format="%Y-%m-%d", render_kw={"type": "date"})
+
+    def chosen(self, name: str) -> str:
+        """The chosen value of a select filter if it is one of its choices, else ""."""
+        field = self[name]
+        return field.data if field.data in choice_values(field) else ""
+
+    def day(self, name: str):
+        """A date filter's day, or None if it is empty or not a date (a bad one is reported by validate)."""
+        field = self[name]
+        return field.data if not field.errors else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
@@ -132,6 +132,10 @@ class Article(db.Model):
     # What `kb seed` last wrote: lets a re-seed tell an untouched article from one an editor changed.
     seed_hash: Mapped[str | None] = mapped_column(String(64))
     seeded_version: Mapped[int | None] = mapped_column()
+    # Stewardship, outside the revisioned text: who keeps the article current and when it is next due.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    next_review_on: Mapped[date | None] = mapped_column(index=True)
+    last_reviewed_at: Mapped[datetime | None] = mapped_column()
 
     area: Mapped[Area] = relationship(lazy="joined")
     parent: Mapped[Article | None] = relationship(remote_side=[id], back_populates="children")
@@ -141,6 +145,7 @@ class Article(db.Model):
         secondary=article_role_types, order_by=RoleType.position
     )
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     revisions: Mapped[list[Revision]] = relationship(
         back_populates="article",
         order_by="Revision.number",
@@ -254,3 +259,61 @@ class AuditEvent(db.Model):
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.action} {self.target}>"
+
+
+# --- What readers look for (private: never an address, a user id or a session id) -------------------
+
+
+class SearchEvent(db.Model):
+    """One search, as little as insight needs: the normalised words, how many results, whether (and at
+    which rank) a result was opened, anonymous or staff, and the day. Deleted after the retention period,
+    once folded into ``SearchAggregate``."""
+
+    __tablename__ = "search_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(index=True)
+    query: Mapped[str] = mapped_column(String(200))
+    results: Mapped[int] = mapped_column(default=0)
+    opened_rank: Mapped[int | None] = mapped_column()
+    role_class: Mapped[str] = mapped_column(String(10))  # "anonymous" or "staff"
+
+    __table_args__ = (Index("ix_search_events_query_day", "query", "day"),)
+
+
+class SearchAggregate(db.Model):
+    """Searches older than the retention period, counted per month, query and role class."""
+
+    __tablename__ = "search_aggregates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column()  # the first day of the month
+    query: Mapped[str] = mapped_column(String(200))
+    role_class: Mapped[str] = mapped_column(String(10))
+    searches: Mapped[int] = mapped_column(default=0)
+    zero_results: Mapped[int] = mapped_column(default=0)
+    opened: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (UniqueConstraint("month", "query", "role_class"),)
+
+
+class ArticleView(db.Model):
+    """How many times an article was read on one day, by role class: a counter, nothing about readers."""
+
+    __tablename__ = "article_views"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column()
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    role_class: Mapped[str] = mapped_column(String(10))
+    views: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (UniqueConstraint("day", "article_id", "role_class"),)
+
+
+class PageFeedback(db.Model):
+    """An answer to "Was this page helpful?": yes or no, an optional comment and the day, nobody's name."""
+
+    __tablename__ = "page_feedback"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column()
+    helpful: Mapped[bool] = mapped_column()
+    comment: Mapped[str] = mapped_column(String(1000), default="")

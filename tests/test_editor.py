@@ -174,14 +174,14 @@ def test_every_field_of_the_form_has_a_label(client, editor):
         "tags",
         "roles",
         "visibility",
-        "status",
         "acronym",
         "parent",
     }
     assert expected | {"partners", "contact_public", "contact_internal", "note", "version"} <= names
+    assert "status" not in names  # the buttons say what a save does
     for element in form.select("input:not([type=hidden]), textarea, select"):
         assert page.select_one(f"label[for='{element['id']}']"), element["id"]
-    for group in ("tags", "roles", "visibility", "status"):
+    for group in ("tags", "roles", "visibility"):
         fieldset = form.select_one(f"#{group}-0").find_parent("fieldset")
         assert fieldset.legend.get_text(strip=True)
 
@@ -195,7 +195,7 @@ def test_a_form_with_errors_keeps_everything_typed_and_links_each_error(client, 
     assert page.title.get_text().startswith("Error:")
     assert text_of(page.select_one("#body")) == "Some **long** text I typed."
     assert page.select_one("#tags-0").has_attr("checked")
-    assert page.select_one("#title")["aria-describedby"] == "title-error"
+    assert page.select_one("#title")["aria-describedby"] == "title-error title-info"
     assert page.select_one("#title-error").get_text(" ", strip=True) == "Error: Enter a title"
     assert db.session.scalar(select(func.count(Article.id)).where(Article.title == "")) == 0
 
@@ -284,11 +284,18 @@ def test_the_saved_draft_can_be_previewed_as_candidate_or_staff(client, editor):
 # --- Editing, pending drafts and publishing -------------------------------------------------------
 
 
+def buttons(page: BeautifulSoup) -> dict[str, str]:
+    """The article form's submit buttons: label -> the action they send."""
+    return {b.get_text(strip=True): b["value"] for b in page.select("form.article-form button[name=action]")}
+
+
 def test_a_draft_of_a_published_article_waits_until_it_is_published(client, editor, anonymous):
     edit_page = soup(client.get("/editor/articles/gateway/edit"))
-    assert edit_page.select_one("#status-1").has_attr("checked")  # published
-    values = with_changes(form_values(edit_page), body="Brand new zyxplatypus text.", status="draft")
-    response = post_form(client, "/editor/articles/gateway/edit", values)
+    assert not edit_page.select("input[name=status]")
+    assert {"Save draft": "draft", "Publish changes": "publish"}.items() <= buttons(edit_page).items()
+    assert "readers keep seeing the published version" in edit_page.select_one("#save-summary").get_text()
+    values = with_changes(form_values(edit_page), body="Brand new zyxplatypus text.")
+    response = post_form(client, "/editor/articles/gateway/edit", values, action="draft")
     assert response.status_code == 303
     assert "zyxplatypus" not in anonymous.get("/capabilities/gateway").get_data(as_text=True)
     assert public_search_slugs(anonymous, "zyxplatypus") == []
@@ -296,14 +303,42 @@ def test_a_draft_of_a_published_article_waits_until_it_is_published(client, edit
     edit_page = soup(client.get("/editor/articles/gateway/edit"))
     assert text_of(edit_page.select_one("#body")) == "Brand new zyxplatypus text."
     assert "Unpublished changes" in edit_page.select_one(".article-state").get_text()
-    publish = edit_page.select_one("form[action='/editor/articles/gateway/publish']")
-    assert publish.button.get_text(strip=True) == "Publish the draft"
-    response = client.post(
-        publish["action"], data={"version": publish.select_one("input[name=version]")["value"]}
-    )
+    assert not edit_page.select("form[action='/editor/articles/gateway/publish']")  # one way to publish
+    response = post_form(client, "/editor/articles/gateway/edit", form_values(edit_page), action="publish")
     assert response.status_code == 303
     assert "zyxplatypus" in anonymous.get("/capabilities/gateway").get_data(as_text=True)
     assert public_search_slugs(anonymous, "zyxplatypus") == ["gateway"]
+
+
+def test_a_new_article_is_a_draft_until_publish_is_pressed(client, editor, anonymous):
+    page = soup(client.get("/editor/articles/new"))
+    assert {"Save draft": "draft", "Publish": "publish"}.items() <= buttons(page).items()
+    values = new_article_values(client)
+    assert post_form(client, "/editor/articles/new", values, action="draft").status_code == 303
+    assert articles.get_by_slug("quokka-analysis-cell").status == "draft"
+    assert anonymous.get("/capabilities/quokka-analysis-cell").status_code == 404
+    values = form_values(soup(client.get("/editor/articles/quokka-analysis-cell/edit")))
+    assert (
+        post_form(client, "/editor/articles/quokka-analysis-cell/edit", values, action="publish").status_code
+        == 303
+    )
+    assert anonymous.get("/capabilities/quokka-analysis-cell").status_code == 200
+
+
+def test_unpublish_and_archive_ask_for_confirmation_first(client, editor, anonymous):
+    edit_page = soup(client.get("/editor/articles/gateway/edit"))
+    link = edit_page.select_one(".publishing a[href='/editor/articles/gateway/unpublish']")
+    assert link is not None
+    confirm = soup(client.get(link["href"]))
+    assert confirm.h1.get_text(strip=True) == "Unpublish “Gateway”?"
+    assert articles.get_by_slug("gateway").status == "published"  # asking did nothing
+    form = confirm.select_one("main form[action='/editor/articles/gateway/unpublish']")
+    assert form.button.get_text(strip=True) == "Yes, unpublish it"
+    response = client.post(form["action"], data={"version": form.select_one("input[name=version]")["value"]})
+    assert response.status_code == 303 and articles.get_by_slug("gateway").status == "draft"
+    confirm = soup(client.get("/editor/articles/gateway/archive"))
+    assert confirm.h1.get_text(strip=True) == "Archive “Gateway”?"
+    assert articles.get_by_slug("gateway").status == "draft"
 
 
 def test_unpublishing_and_archiving_take_effect_in_search_at_once(client, editor, anonymous):
@@ -344,24 +379,25 @@ def test_a_status_action_from_a_stale_page_does_nothing(client, editor):
 # --- Never lose an edit ---------------------------------------------------------------------------
 
 
-def test_saving_over_a_newer_version_answers_409_with_both_texts_and_a_merge(app, client, editor, auth):
+def _two_editors(app, client, auth):
     colleague_client = app.test_client()
     auth.login("editor", email="colleague@example.police.uk", client=colleague_client)
     mine = form_values(soup(client.get("/editor/articles/gateway/edit")))
     theirs = form_values(soup(colleague_client.get("/editor/articles/gateway/edit")))
+    return colleague_client, mine, theirs
+
+
+def test_saving_over_a_newer_version_answers_409_with_both_texts_and_a_merge(app, client, editor, auth):
+    colleague_client, mine, theirs = _two_editors(app, client, auth)
     original = dict(mine)["body"]
 
     their_body = "Colleague's opening line.\n" + original
-    assert (
-        post_form(
-            colleague_client, "/editor/articles/gateway/edit", with_changes(theirs, body=their_body)
-        ).status_code
-        == 303
-    )
+    changed = with_changes(theirs, body=their_body, title="Gateway (their title)")
+    assert post_form(colleague_client, "/editor/articles/gateway/edit", changed, "publish").status_code == 303
 
     my_body = original + "\nMy closing line."
     response = post_form(
-        client, "/editor/articles/gateway/edit", with_changes(mine, body=my_body, note="mine")
+        client, "/editor/articles/gateway/edit", with_changes(mine, body=my_body, note="mine"), "publish"
     )
     assert response.status_code == 409
     page = soup(response)
@@ -369,47 +405,88 @@ def test_saving_over_a_newer_version_answers_409_with_both_texts_and_a_merge(app
     assert "colleague@example.police.uk" in page.select_one("#conflict-summary").get_text()
     diff_text = page.select_one("#conflict-body").find_parent("section").get_text()
     assert "Colleague's opening line." in diff_text and "My closing line." in diff_text
+    assert "unchanged line" in diff_text  # the long body's unchanged lines are collapsed
+    assert not diffs.has_conflict_markers(page.get_text())
+    # Only differing fields get a choice; each one's side is already chosen when only one side changed it.
+    assert [s["aria-labelledby"] for s in page.select("section.resolve")] == [
+        "conflict-title",
+        "conflict-body",
+    ]
+    assert page.select_one("#keep-title-theirs").has_attr("checked")
+    assert page.select_one("#keep-body-both").has_attr("checked")
     merged_body = text_of(page.select_one("form.article-form #body"))
     assert merged_body.startswith("Colleague's opening line.") and merged_body.endswith("My closing line.")
     assert page.select_one("form.article-form input[name=version]")["value"] == str(
         articles.get_by_slug("gateway").version
     )
     assert page.select_one("form.article-form #note")["value"] == "mine"
-    kept = page.select_one("details.details").get_text()
+    kept = page.select_one("#your-text").get_text()
     assert "My closing line." in kept
 
-    response = post_form(client, "/editor/articles/gateway/edit", form_values(page))
+    response = post_form(client, "/editor/articles/gateway/edit", form_values(page), "publish")
     assert response.status_code == 303
-    body = articles.get_by_slug("gateway").body
-    assert "Colleague's opening line." in body and "My closing line." in body
+    article = articles.get_by_slug("gateway")
+    assert "Colleague's opening line." in article.body and "My closing line." in article.body
+    assert article.title == "Gateway (their title)"
 
 
-def test_a_clash_on_the_same_lines_keeps_both_and_must_be_resolved(app, client, editor, auth):
-    colleague_client = app.test_client()
-    auth.login("editor", email="colleague@example.police.uk", client=colleague_client)
-    mine = form_values(soup(client.get("/editor/articles/gateway/edit")))
-    theirs = form_values(soup(colleague_client.get("/editor/articles/gateway/edit")))
+def test_a_clash_is_settled_field_by_field_without_markers(app, client, editor, auth):
+    colleague_client, mine, theirs = _two_editors(app, client, auth)
     post_form(
-        colleague_client, "/editor/articles/gateway/edit", with_changes(theirs, body="Their whole text.")
+        colleague_client,
+        "/editor/articles/gateway/edit",
+        with_changes(theirs, body="Their whole text.", summary="Their summary."),
+        "publish",
     )
-    page = soup(post_form(client, "/editor/articles/gateway/edit", with_changes(mine, body="My whole text.")))
-    merged = text_of(page.select_one("form.article-form #body"))
-    assert merged.split("\n") == [
-        diffs.CONFLICT_START,
+    response = post_form(
+        client,
+        "/editor/articles/gateway/edit",
+        with_changes(mine, body="My whole text.", summary="My summary."),
+        "publish",
+    )
+    page = soup(response)
+    assert response.status_code == 409
+    assert text_of(page.select_one("form.article-form #body")).split("\n") == [
         "My whole text.",
-        diffs.CONFLICT_MIDDLE,
         "Their whole text.",
-        diffs.CONFLICT_END,
     ]
+    assert not page.select("input[name=keep-body][checked], input[name=keep-summary][checked]")
 
-    response = post_form(client, "/editor/articles/gateway/edit", form_values(page))
+    # Saving without a choice is refused, and the comparison stays on the page with everything typed.
+    response = post_form(client, "/editor/articles/gateway/edit", form_values(page), "publish")
     assert response.status_code == 200
-    assert error_summary(soup(response))[0][1] == "#body"
+    again = soup(response)
+    assert error_summary(again) == [
+        ("Choose which summary to keep", "#keep-summary-mine"),
+        ("Choose which body to keep", "#keep-body-mine"),
+    ]
+    assert again.title.get_text().startswith("Error:")
+    assert "Their whole text." in again.select_one("#conflict-body").find_parent("section").get_text()
     assert articles.get_by_slug("gateway").body == "Their whole text."
 
-    resolved = with_changes(form_values(page), body="My whole text.\nTheir whole text.")
-    assert post_form(client, "/editor/articles/gateway/edit", resolved).status_code == 303
-    assert articles.get_by_slug("gateway").body == "My whole text.\nTheir whole text."
+    chosen = with_changes(form_values(again), **{"keep-body": "theirs", "keep-summary": "mine"})
+    assert post_form(client, "/editor/articles/gateway/edit", chosen, "publish").status_code == 303
+    article = articles.get_by_slug("gateway")
+    assert (article.body, article.summary) == ("Their whole text.", "My summary.")
+
+
+def test_keeping_mine_when_it_is_too_long_is_an_error_that_keeps_the_text(app, client, editor, auth):
+    colleague_client, mine, theirs = _two_editors(app, client, auth)
+    post_form(
+        colleague_client, "/editor/articles/gateway/edit", with_changes(theirs, summary="Short."), "publish"
+    )
+    page = soup(
+        post_form(client, "/editor/articles/gateway/edit", with_changes(mine, summary="M" * 350), "publish")
+    )
+    chosen = with_changes(form_values(page), **{"keep-summary": "mine"})
+    response = post_form(client, "/editor/articles/gateway/edit", chosen, "publish")
+    assert response.status_code == 200
+    again = soup(response)
+    assert error_summary(again) == [("The summary must be 300 characters or fewer", "#summary")]
+    assert text_of(again.select_one("#summary")) == "M" * 350
+    assert again.select_one("#summary-info").get_text(strip=True) == "You have 50 characters too many"
+    assert again.select_one("#keep-summary-mine").has_attr("checked")
+    assert articles.get_by_slug("gateway").summary == "Short."
 
 
 def test_a_form_without_its_version_is_treated_as_a_conflict(client, editor):
@@ -634,7 +711,10 @@ def test_a_huge_base_revision_in_the_form_is_a_plain_conflict(client, editor):
     )
     response = post_form(client, "/editor/articles/gateway/edit", values)
     assert response.status_code == 409
-    assert text_of(soup(response).select_one("form.article-form #body")) == "Mine"
+    page = soup(response)
+    assert text_of(page.select_one("form.article-form #body")).startswith("Mine\n")
+    assert not page.select("input[name=keep-body][checked]")  # no base: the editor must choose
+    assert "Mine" in page.select_one("#your-text").get_text()
 
 
 def test_nul_characters_are_dropped_from_what_is_saved(client, editor):
@@ -642,3 +722,38 @@ def test_nul_characters_are_dropped_from_what_is_saved(client, editor):
     assert post_form(client, "/editor/articles/new", values).status_code == 303
     article = articles.get_by_slug("nul-test")
     assert (article.title, article.body) == ("Nul test", "Body text")
+
+
+# --- Live preview ---------------------------------------------------------------------------------
+
+
+def test_the_live_preview_renders_unsaved_text_with_the_real_article_page(client, editor):
+    values = with_changes(
+        form_values(soup(client.get("/editor/articles/gateway/edit"))),
+        body="Unsaved words about the **FIU**.",
+        contact_internal="Internal desk 1234",
+    )
+    from werkzeug.datastructures import MultiDict
+
+    candidate = client.post("/editor/preview?as=candidate&slug=gateway", data=MultiDict(values))
+    assert candidate.status_code == 200
+    page = soup(candidate)
+    # The jargon buster runs as on the public page: the acronym is explained.
+    assert page.select_one(".body.prose strong").get_text() == "FIU (Financial Intelligence Unit)"
+    assert "Internal desk 1234" not in page.get_text()
+    staff = soup(client.post("/editor/preview?as=staff&slug=gateway", data=MultiDict(values)))
+    assert "Internal desk 1234" in staff.get_text()
+    assert articles.get_by_slug("gateway").body != "Unsaved words about the **FIU**."  # nothing saved
+    hidden = with_changes(values, visibility="internal")
+    page = soup(client.post("/editor/preview?as=candidate&slug=gateway", data=MultiDict(hidden)))
+    assert "Candidates do not see this article" in page.get_text()
+    no_area = client.post("/editor/preview?as=candidate", data=MultiDict(with_changes(values, area="")))
+    assert no_area.status_code == 422
+
+
+def test_the_edit_form_offers_the_live_preview_only_to_javascript(client, editor):
+    page = soup(client.get("/editor/articles/gateway/edit"))
+    section = page.select_one("#live-preview")
+    assert section.has_attr("hidden") and section["data-url"] == "/editor/preview?slug=gateway"
+    assert section.iframe.has_attr("sandbox") and not section.iframe["sandbox"]  # no scripts, no forms
+    assert {"preview-candidate", "preview-staff"} <= set(buttons(page).values())  # the server preview stays

@@ -188,7 +188,8 @@ def test_compare_text_keeps_context_only_around_changes():
     old = "\n".join(f"line {n}" for n in range(50))
     new = old.replace("line 25", "line twenty-five")
     rows = diffs.compare_text(old, new, context=2)
-    assert [row.left_number for row in rows] == [24, 25, 26, 27, 28]
+    assert [row.left_number for row in rows] == [None, 24, 25, 26, 27, 28, None]
+    assert [(rows[0].kind, rows[0].hidden), (rows[-1].kind, rows[-1].hidden)] == [("gap", 23), ("gap", 22)]
 
 
 def test_compare_snapshots_names_changed_fields_in_form_order():
@@ -274,3 +275,37 @@ def test_the_form_shows_lists_one_per_line():
 
     values = ArticleForm.form_data(_data(partners=["Thames Valley Police", "NCA"], parent=None))
     assert values["partners"] == "Thames Valley Police\nNCA" and values["parent"] == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(base=lines, mine=lines, theirs=lines)
+def test_edit_both_starts_with_every_line_either_side_wrote_and_no_marker(base, mine, theirs):
+    """The "Edit both" box of a conflict holds both versions' new lines, and never a marker line."""
+    choices = diffs.conflict_choices(
+        _data(body=base).snapshot(), _data(body=mine).snapshot(), _data(body=theirs).snapshot()
+    )
+    both = {c.name: c for c in choices}.get("body")
+    if (mine or None) == (theirs or None):
+        assert both is None
+        return
+    out = both.both.split("\n") if both.both else []
+    assert not diffs.has_conflict_markers(both.both)
+    for side in (mine, theirs):
+        for line in side.split("\n") if side else []:
+            if line not in (base.split("\n") if base else []):
+                assert line in out
+    picked = diffs.resolve({"body": "edited"}, choices, {"body": diffs.KEEP_THEIRS})
+    assert picked["body"] == theirs
+
+
+def test_conflict_choices_suggest_the_side_that_changed_and_leave_clashes_open():
+    base = _data(title="Base", summary="Same", body="a").snapshot()
+    mine = _data(title="Base", summary="Mine", body="b").snapshot()
+    theirs = _data(title="Theirs", summary="Same", body="c").snapshot()
+    choices = {c.name: c for c in diffs.conflict_choices(base, mine, theirs)}
+    assert {name: c.suggested for name, c in choices.items()} == {
+        "title": diffs.KEEP_THEIRS,
+        "summary": diffs.KEEP_MINE,
+        "body": None,
+    }
+    assert choices["body"].clash and choices["body"].both == "b\nc"

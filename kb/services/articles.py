@@ -30,7 +30,7 @@ from kb.models import (
     Visibility,
     utcnow,
 )
-from kb.services import audit
+from kb.services import audit, reviews
 from kb.text import slugify
 
 
@@ -209,6 +209,10 @@ def create_article(
     article.updated_by_id = author.id if author else None
     db.session.flush()
     _add_revision(article, data, action=action, author=author, note=note)
+    if article.status == Status.PUBLISHED and action == "create":
+        reviews.record_review(article, author)
+    elif article.status == Status.PUBLISHED:
+        reviews.schedule(article)  # loaded from the content files: first review a full interval away
     audit.record(f"article.{action}", user=author, target=article.slug, version=1, status=article.status)
     if commit:
         db.session.commit()
@@ -240,6 +244,9 @@ def update_article(
     article.updated_at = utcnow()
     article.updated_by_id = author.id if author else None
     _add_revision(article, data, action=action, author=author, note=note)
+    if action in {"publish", "edit"} and article.status == Status.PUBLISHED:
+        # Publishing is checking: the next review is due a full interval later.
+        reviews.record_review(article, author)
     audit.record(f"article.{action}", user=author, target=article.slug, version=article.version)
     if commit:
         _commit_versioned(article)
@@ -454,6 +461,63 @@ def restore_revision(
     return update_article(
         article, data, expected_version=expected_version, author=author, note=note, action="restore"
     )
+
+
+def mark_reviewed(
+    article: Article, *, author: User | None, expected_version: int | None = None, note: str = ""
+) -> Article:
+    """Record that the article was checked and is still right: a revision with the note, no text change,
+    and the next review due a full interval from today.
+
+    :raise ArticleError: the article is not published (only what readers see needs reviewing).
+    """
+    _check_version(article, expected_version)
+    if article.status != Status.PUBLISHED:
+        raise ArticleError("Only a published article can be marked as reviewed.")
+    reviews.record_review(article, author)
+    article.version += 1
+    _add_revision(
+        article,
+        ArticleData.from_article(article),
+        action="review",
+        author=author,
+        note=note.strip() or f"Reviewed: still correct. Next review {article.next_review_on:%-d %B %Y}",
+    )
+    audit.record("article.review", user=author, target=article.slug, version=article.version)
+    _commit_versioned(article)
+    return article
+
+
+def preview_article(data: ArticleData, *, exclude: Article | None = None) -> tuple[Article, Article | None]:
+    """An unsaved article built from ``data`` for the real article template, and its parent.
+
+    It is never added to the session (its parent is returned apart, so no relationship pulls it in).
+
+    :raise ArticleError: the data names an unknown area, tag, role type or parent.
+    """
+    with db.session.no_autoflush:
+        resolved = _resolve(exclude or Article(), data)
+    article = Article(
+        slug=exclude.slug if exclude is not None else "preview",
+        title=data.title.strip() or "Untitled",
+        acronym=data.acronym.strip(),
+        kind=data.kind,
+        summary=data.summary.strip(),
+        body=data.body,
+        partners=[p.strip() for p in data.partners if p.strip()],
+        contact_public=data.contact_public,
+        contact_internal=data.contact_internal,
+        visibility=data.visibility,
+        status=data.status,
+        version=0,
+        updated_at=utcnow(),
+    )
+    article.area = resolved["area"]
+    article.tags = resolved["tags"]
+    article.role_types = resolved["role_types"]
+    if exclude is not None:
+        article.last_reviewed_at = exclude.last_reviewed_at
+    return article, resolved["parent"]
 
 
 def delete_article(article: Article, *, author: User | None) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import has_request_context, request
@@ -50,17 +53,134 @@ def record_now(action: str, *, user: User | None = None, target: str = "", **det
     db.session.commit()
 
 
+# What each action means, in words an HR editor uses. Unknown actions fall back to their code.
+ACTION_LABELS: dict[str, str] = {
+    "article.create": "Created an article",
+    "article.edit": "Edited an article",
+    "article.draft": "Saved a draft",
+    "article.publish": "Published an article",
+    "article.unpublish": "Unpublished an article",
+    "article.archive": "Archived an article",
+    "article.unarchive": "Restored an article from the archive",
+    "article.restore": "Restored an earlier revision",
+    "article.discard": "Discarded a draft",
+    "article.review": "Marked an article as reviewed",
+    "article.stewardship": "Changed an article's owner or review date",
+    "article.delete": "Deleted an article for good",
+    "article.seed": "Loaded an article from the content files",
+    "article.import": "Imported an article",
+    "account.create": "Created an account",
+    "account.disable": "Disabled an account",
+    "account.enable": "Enabled an account",
+    "account.role_change": "Changed an account's role",
+    "account.password_change": "Changed their password",
+    "account.password_reset": "Reset an account's password",
+    "account.password_set_by_link": "Chose a password from a one-time link",
+    "auth.sign_in": "Signed in",
+    "auth.sign_out": "Signed out",
+    "auth.sign_in_failure": "Failed to sign in",
+    "auth.sign_in_locked": "Sign-in refused: account locked",
+    "auth.lockout": "Account locked after failed sign-ins",
+    "index.rebuild": "Rebuilt the search index",
+    "index.repair": "Repaired the search index",
+}
+FAMILY_LABELS = {
+    "article.": "articles",
+    "account.": "accounts",
+    "auth.": "signing in",
+    "index.": "the search index",
+}
+
+
+def label(action: str) -> str:
+    """The plain-English name of an action (its code if it has none)."""
+    return ACTION_LABELS.get(action, action)
+
+
 def actions() -> list[str]:
     """Every action that appears in the log, for the viewer's filter."""
     return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
 
 
-def events(*, action: str | None = None, page: int = 1, per_page: int = 50) -> Pagination:
-    """One page of events, newest first, optionally of one action (or a family, ``"auth."``)."""
+def actors() -> list[str]:
+    """Everyone who appears in the log, for the viewer's "person" filter."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent.actor).where(AuditEvent.actor != "").distinct().order_by(AuditEvent.actor)
+        )
+    )
+
+
+def _filtered(action: str | None, actor: str | None, since: date | None, until: date | None):
     stmt = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if action:
         if action.endswith("."):
             stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))
         else:
             stmt = stmt.where(AuditEvent.action == action)
+    if actor:
+        stmt = stmt.where(AuditEvent.actor == actor)
+    if since:
+        stmt = stmt.where(AuditEvent.at >= datetime.combine(since, time.min))
+    if until:
+        stmt = stmt.where(AuditEvent.at < datetime.combine(until + timedelta(days=1), time.min))
+    return stmt
+
+
+def events(
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Pagination:
+    """One page of events, newest first, optionally of one action (or a family, ``"auth."``), one
+    person, and a date range (both days included, UTC)."""
+    stmt = _filtered(action, actor, since, until)
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def article_titles(slugs: list[str]) -> dict[str, str]:
+    """The current title of each article slug that still exists (to link the log's targets)."""
+    from kb.models import Article
+
+    wanted = [s for s in set(slugs) if s]
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(Article.slug, Article.title).where(Article.slug.in_(wanted))).all())
+
+
+CSV_COLUMNS = ("time_utc", "action", "action_code", "by", "target", "address", "details")
+
+
+def csv_text(
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> str:
+    """The filtered log as CSV (UTF-8, one row per event, newest first); cells that a spreadsheet would
+    run as a formula are prefixed with an apostrophe."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for event in db.session.scalars(_filtered(action, actor, since, until)):
+        details = "; ".join(f"{key}: {value}" for key, value in (event.detail or {}).items())
+        row = [
+            event.at.strftime("%Y-%m-%d %H:%M:%S"),
+            label(event.action),
+            event.action,
+            event.actor,
+            event.target,
+            event.address,
+            details,
+        ]
+        writer.writerow([_safe_cell(cell) for cell in row])
+    return out.getvalue()
+
+
+def _safe_cell(value: str) -> str:
+    return "'" + value if value and value[0] in "=+-@\t\r" else value

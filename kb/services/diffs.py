@@ -51,11 +51,12 @@ class Segment:
 class DiffRow:
     """One row of a side-by-side diff. A side is None where that version has no line."""
 
-    kind: str  # "equal", "changed", "removed", "added"
+    kind: str  # "equal", "changed", "removed", "added", or "gap" (unchanged lines left out)
     left_number: int | None
     left: list[Segment] | None
     right_number: int | None
     right: list[Segment] | None
+    hidden: int = 0  # on a "gap" row: how many unchanged lines it stands for
 
 
 @dataclass
@@ -97,7 +98,8 @@ def _intraline(old: str, new: str) -> tuple[list[Segment], list[Segment]]:
 def compare_text(old: str | None, new: str | None, *, context: int | None = None) -> list[DiffRow]:
     """Side-by-side rows comparing two texts line by line, changed lines paired and marked word by word.
 
-    :param context: keep only this many unchanged lines around each change (None keeps every line).
+    :param context: keep only this many unchanged lines around each change (None keeps every line);
+        each run of lines left out becomes one "gap" row that says how many there are.
     """
     old_lines, new_lines = _lines(old), _lines(new)
     rows: list[DiffRow] = []
@@ -122,9 +124,26 @@ def compare_text(old: str | None, new: str | None, *, context: int | None = None
                 rows.append(DiffRow("added", None, None, j + 1, [Segment(new_lines[j], True)]))
     if context is None:
         return rows
+    return collapse_unchanged(rows, context)
+
+
+def collapse_unchanged(rows: list[DiffRow], context: int) -> list[DiffRow]:
+    """Keep ``context`` unchanged rows around each change; each run left out becomes one "gap" row."""
     changed = [n for n, row in enumerate(rows) if row.kind != "equal"]
     keep = {n for c in changed for n in range(c - context, c + context + 1)}
-    return [row for n, row in enumerate(rows) if n in keep]
+    out: list[DiffRow] = []
+    hidden = 0
+    for n, row in enumerate(rows):
+        if n in keep:
+            if hidden:
+                out.append(DiffRow("gap", None, None, None, None, hidden))
+                hidden = 0
+            out.append(row)
+        else:
+            hidden += 1
+    if hidden:
+        out.append(DiffRow("gap", None, None, None, None, hidden))
+    return out
 
 
 def _as_text(value: Any) -> str:
@@ -171,9 +190,10 @@ class TextMerge:
     conflicts: int
 
 
-def merge_text(base: str, mine: str, theirs: str) -> TextMerge:
+def merge_text(base: str, mine: str, theirs: str, *, markers: bool = True) -> TextMerge:
     """Merge two edits of ``base`` line by line (diff3): changes on different lines combine; where both
-    changed the same lines, both versions are kept between conflict markers, so neither is lost.
+    changed the same lines, both versions are kept, so neither is lost: between conflict markers, or
+    (``markers=False``, for the "Edit both" box of the conflict page) the editor's lines then theirs.
     """
     base_lines, my_lines, their_lines = (_lines(t) for t in (base, mine, theirs))
     mine_at, theirs_at = _matches(base_lines, my_lines), _matches(base_lines, their_lines)
@@ -189,7 +209,10 @@ def merge_text(base: str, mine: str, theirs: str) -> TextMerge:
             out.extend(b_part)
         else:
             conflicts += 1
-            out.extend([CONFLICT_START, *a_part, CONFLICT_MIDDLE, *b_part, CONFLICT_END])
+            if markers:
+                out.extend([CONFLICT_START, *a_part, CONFLICT_MIDDLE, *b_part, CONFLICT_END])
+            else:
+                out.extend([*a_part, *b_part])
 
     while True:
         stable = 0
@@ -262,6 +285,119 @@ def merge_snapshots(
         else:
             conflicts.append(name)
     return SnapshotMerge(merged, conflicts, theirs_changed)
+
+
+# --- Resolving a conflict field by field ----------------------------------------------------------
+
+KEEP_MINE, KEEP_THEIRS, EDIT_BOTH = "mine", "theirs", "both"
+TEXT_FIELDS = ("title", "acronym", "summary", "body", "contact_public", "contact_internal")
+MERGEABLE_TEXT = frozenset({"body", "summary", "contact_public", "contact_internal"})
+
+
+@dataclass
+class FieldChoice:
+    """One field that differs between the editor's save and the current version, and how to settle it.
+
+    ``both`` is what the "Edit both" box starts with: the two versions combined without markers (text),
+    or the union (lists), or the editor's value (single choices). ``suggested`` is the choice made for
+    the editor when only one side changed the field, or None when both did and the editor must choose.
+    """
+
+    name: str
+    label: str
+    mine: Any
+    theirs: Any
+    both: Any
+    suggested: str | None
+    rows: list[DiffRow] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # list fields: only in theirs
+    added: list[str] = field(default_factory=list)  # list fields: only in mine
+
+    @property
+    def is_list(self) -> bool:
+        return self.name in LIST_FIELDS
+
+    @property
+    def clash(self) -> bool:
+        return self.suggested is None
+
+
+def conflict_choices(
+    base: dict[str, Any] | None,
+    mine: dict[str, Any],
+    theirs: dict[str, Any],
+    *,
+    context: int = 3,
+    fields: tuple[str, ...] | None = None,
+) -> list[FieldChoice]:
+    """Every field (of ``fields``, default all) where ``mine`` and ``theirs`` differ, in form order, with
+    a comparison whose unchanged lines are collapsed to ``context`` around each change."""
+    wanted = fields if fields is not None else tuple(FIELD_LABELS)
+    merged = merge_snapshots(base, mine, theirs)
+    choices = []
+    for name in wanted:
+        my_value, their_value = mine.get(name), theirs.get(name)
+        if (my_value or None) == (their_value or None):
+            continue
+        base_value = base.get(name) if base is not None else None
+        if base is not None and (my_value or None) == (base_value or None):
+            suggested: str | None = KEEP_THEIRS
+        elif base is not None and (their_value or None) == (base_value or None):
+            suggested = KEEP_MINE
+        elif name in LIST_FIELDS and base is not None:
+            suggested = EDIT_BOTH  # additions and removals from both sides applied together
+        elif name in MERGEABLE_TEXT and base is not None and name not in merged.conflicts:
+            suggested = EDIT_BOTH  # both changed different lines: the merge holds both
+        else:
+            suggested = None
+        choice = FieldChoice(
+            name,
+            FIELD_LABELS[name],
+            my_value,
+            their_value,
+            _both(name, base_value, my_value, their_value, base is not None),
+            suggested,
+        )
+        if name in LIST_FIELDS:
+            mine_list, their_list = list(my_value or []), list(their_value or [])
+            choice.removed = [v for v in their_list if v not in mine_list]
+            choice.added = [v for v in mine_list if v not in their_list]
+            if not choice.removed and not choice.added:
+                choice.rows = compare_text(_as_text(their_list), _as_text(mine_list))
+        else:
+            choice.rows = compare_text(_as_text(their_value), _as_text(my_value), context=context)
+        choices.append(choice)
+    return choices
+
+
+def _both(name: str, base: Any, mine: Any, theirs: Any, have_base: bool) -> Any:
+    if name in LIST_FIELDS:
+        if have_base:
+            base_list, my_list = list(base or []), list(mine or [])
+            result = [v for v in theirs or [] if v in my_list or v not in base_list]
+            return result + [v for v in my_list if v not in base_list and v not in result]
+        return list(dict.fromkeys([*(mine or []), *(theirs or [])]))
+    if name in MERGEABLE_TEXT:
+        if have_base:
+            return merge_text(_as_text(base), _as_text(mine), _as_text(theirs), markers=False).text
+        return "\n".join(part for part in (_as_text(mine), _as_text(theirs)) if part)
+    return mine
+
+
+def resolve(edited: dict[str, Any], choices: list[FieldChoice], picked: dict[str, str]) -> dict[str, Any]:
+    """The snapshot to save: ``edited`` (the conflict form as sent, where "Edit both" boxes are the
+    fields themselves) with each field set to the side the editor picked.
+
+    A field with no pick keeps its suggestion; the caller refuses to save while a clash has neither.
+    """
+    result = dict(edited)
+    for choice in choices:
+        pick = picked.get(choice.name) or choice.suggested
+        if pick == KEEP_MINE:
+            result[choice.name] = choice.mine
+        elif pick == KEEP_THEIRS:
+            result[choice.name] = choice.theirs
+    return result
 
 
 def has_conflict_markers(text: str) -> bool:

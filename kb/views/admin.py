@@ -15,7 +15,6 @@ from kb.forms import (
     ResetPasswordForm,
     RoleForm,
     as_choices,
-    choice_values,
 )
 from kb.models import User, UserRole
 from kb.services import audit, users
@@ -156,17 +155,58 @@ def reset_password(user_id: int) -> Response:
     return _show_credentials(user, credentials, created=False)
 
 
-@bp.get("/audit")
-@access(ADMIN)
-def audit_log() -> str:
-    """Read the audit log, newest first, filtered by action."""
+def _audit_filters() -> AuditFilterForm:
     form = AuditFilterForm(formdata=request.args)
     known = audit.actions()
     families = sorted({a.split(".")[0] + "." for a in known if "." in a})
     form.action.choices = as_choices(
-        [("", "All actions"), *[(f, f"All {f[:-1]} actions") for f in families], *[(a, a) for a in known]]
+        [
+            ("", "All actions"),
+            *[(f, f"Everything about {audit.FAMILY_LABELS.get(f, f[:-1])}") for f in families],
+            *sorted(((a, audit.label(a)) for a in known), key=lambda pair: pair[1]),
+        ]
     )
-    chosen = form.action.data if form.action.data in choice_values(form.action) else ""
+    form.person.choices = as_choices([("", "Everyone"), *[(p, p) for p in audit.actors()]])
+    form.validate()
+    return form
+
+
+def _audit_query(form: AuditFilterForm) -> dict:
+    return {
+        "action": form.chosen("action") or None,
+        "actor": form.chosen("person") or None,
+        "since": form.day("since"),
+        "until": form.day("until"),
+    }
+
+
+@bp.get("/audit")
+@access(ADMIN)
+def audit_log() -> str:
+    """Read the audit log, newest first, filtered by action, person and date range."""
+    form = _audit_filters()
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-    events = audit.events(action=chosen or None, page=page, per_page=AUDIT_PER_PAGE)
-    return render_template("admin/audit.html", form=form, events=events, chosen=chosen)
+    query = _audit_query(form)
+    events = audit.events(**query, page=page, per_page=AUDIT_PER_PAGE)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        events=events,
+        chosen=form.chosen("action"),
+        args=args,
+        labels=audit.ACTION_LABELS,
+        titles=audit.article_titles([e.target for e in events.items if e.action.startswith("article.")]),
+    )
+
+
+@bp.get("/audit.csv")
+@access(ADMIN)
+def audit_csv() -> Response:
+    """Download the filtered audit log as CSV (admins only)."""
+    form = _audit_filters()
+    response = make_response(audit.csv_text(**_audit_query(form)))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = "attachment; filename=audit-log.csv"
+    response.headers["Cache-Control"] = "no-store"
+    return response

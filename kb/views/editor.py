@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -17,11 +17,12 @@ from kb.forms import (
     ArticleForm,
     DeleteArticleForm,
     EditorFilterForm,
+    StewardshipForm,
     as_choices,
     parse_number,
 )
 from kb.models import Article, Kind, Revision, Status, User, UserRole, Visibility
-from kb.services import articles, audit, diffs, search
+from kb.services import articles, audit, conflicts, diffs, insights, reviews, search
 from kb.services.articles import ArticleData, ArticleError, StaleVersionError
 from kb.services.search import IndexUnavailable, RebuildInProgress, SearchQuery
 
@@ -101,6 +102,7 @@ def index() -> str:
         text=text,
         ranked=ids is not None,
         search_unavailable=search_unavailable,
+        review_counts=reviews.counts(),
     )
 
 
@@ -147,16 +149,38 @@ def new() -> Response | str | tuple[str, int]:
         if audience:
             preview = _preview(form.article_data(Kind.CAPABILITY.value), audience, None)
         elif form.validate():
+            status = form.status_for(request.form.get("action", ""), None)
             try:
                 article = articles.create_article(
-                    form.article_data(Kind.CAPABILITY.value), author=_user(), note=form.note.data or ""
+                    form.article_data(Kind.CAPABILITY.value, status),
+                    author=_user(),
+                    note=form.note.data or "",
                 )
             except ArticleError as exc:
                 form.parent.errors = [*form.parent.errors, str(exc).rstrip(".")]
             else:
                 flash(_saved_message(article, created=True), "success")
                 return redirect(url_for("editor.edit", slug=article.slug), 303)
-    return render_template("editor/form.html", form=form, article=None, preview=preview, **_hints())
+    return _form_page(form, None, preview=preview)
+
+
+def _form_page(
+    form: ArticleForm, article: Article | None, stewardship: StewardshipForm | None = None, **extra
+):
+    """The article form page, with the owner and review form of an existing article."""
+    if article is not None and stewardship is None:
+        stewardship = _stewardship_form(article, formdata=None)
+    return render_template(
+        "editor/form.html", form=form, article=article, stewardship=stewardship, **_hints(), **extra
+    )
+
+
+def _stewardship_form(article: Article, **kwargs) -> StewardshipForm:
+    owner = article.owner
+    data = {"owner": owner.email if owner else "", "next_review_on": article.next_review_on}
+    form = StewardshipForm(data=data, **kwargs)
+    form.set_owners([(user.email, user.email) for user in reviews.owners()])
+    return form
 
 
 def _hints() -> dict:
@@ -194,20 +218,31 @@ def edit(slug: str) -> Response | str | tuple[str, int]:
             return _deleted_while_editing()
         abort(404)
     if request.method == "GET":
-        return render_template("editor/form.html", form=_edit_form_for(article), article=article, **_hints())
+        return _form_page(_edit_form_for(article), article)
     form = _article_form(article)
     audience = _wanted_preview()
     if audience:
         preview = _preview(form.article_data(article.kind), audience, article)
-        return render_template("editor/form.html", form=form, article=article, preview=preview, **_hints())
+        return _form_page(form, article, preview=preview)
     if form.started_from_version is None or form.started_from_version != article.version:
         return _conflict(article, form)
-    if not form.validate():
-        return render_template("editor/form.html", form=form, article=article, **_hints())
+    mine = conflicts.decode_mine(form.conflict_mine.data)
+    if mine is not None:  # a save from the conflict page: apply the editor's choice for each field
+        conflict = conflicts.open_conflict(article, mine, parse_number(form.conflict_base.data))
+        picks = conflict.picks(request.form)
+        form = _article_form(
+            article, formdata=ArticleForm.formdata_with(request.form, conflict.chosen_values(picks))
+        )
+        valid = form.validate()
+        if not valid or conflict.unresolved(picks):
+            return _conflict_page(conflict, form, picks, 200)
+    elif not form.validate():
+        return _form_page(form, article)
+    status = form.status_for(request.form.get("action", ""), article.status)
     try:
         articles.save_edit(
             article,
-            form.article_data(article.kind),
+            form.article_data(article.kind, status),
             expected_version=form.started_from_version,
             author=_user(),
             note=form.note.data or "",
@@ -216,40 +251,43 @@ def edit(slug: str) -> Response | str | tuple[str, int]:
         return _conflict(exc.article, form)
     except ArticleError as exc:
         form.parent.errors = [*form.parent.errors, str(exc).rstrip(".")]
-        return render_template("editor/form.html", form=form, article=article, **_hints())
+        return _form_page(form, article)
     flash(_saved_message(article), "success")
     return redirect(url_for("editor.edit", slug=article.slug), 303)
 
 
 def _conflict(article: Article, form: ArticleForm) -> tuple[str, int]:
-    """Answer 409: the editor's text beside the current one, and a merged form to check and save again."""
-    mine = form.article_data(article.kind).snapshot()
-    theirs = articles.working_data(article).snapshot()
-    base_number = form.started_from_revision
-    base = articles.get_revision(article, base_number) if base_number else None
-    merge = diffs.merge_snapshots(base.snapshot if base else None, mine, theirs)
-    latest = articles.latest_revision(article)
-    merged = ArticleForm.form_data(merge.data)
-    merged.update(
-        version=str(article.version),
-        base_revision=str(latest.number if latest else ""),
-        note=form.note.data or "",
-    )
+    """Answer 409: each field that differs, with "Keep mine / Keep theirs / Edit both", nothing lost."""
+    action = request.form.get("action", "")
+    mine = form.article_data(article.kind, form.status_for(action, article.status)).snapshot()
+    conflict = conflicts.open_conflict(article, mine, form.started_from_revision)
+    merged = ArticleForm.form_data({**mine, **{c.name: c.both for c in conflict.choices}})
+    merged["note"] = form.note.data or ""
     merged_form = _article_form(article, formdata=None, data=merged)
+    return _conflict_page(conflict, merged_form, conflict.picks(None), 409)
+
+
+def _conflict_page(conflict, form: ArticleForm, picks: dict[str, str], status: int) -> tuple[str, int]:
+    latest = conflict.latest
+    form.version.data = str(conflict.article.version)
+    form.base_revision.data = str(latest.number if latest else "")
+    form.conflict_mine.data = conflict.encoded_mine()
+    form.conflict_base.data = str(conflict.base_number or "")
+    missing = conflict.unresolved(picks) if status == 200 else []
     return (
         render_template(
             "editor/conflict.html",
-            article=article,
-            form=merged_form,
-            merge=merge,
-            changes=diffs.compare_snapshots(theirs, mine, context=None),
+            article=conflict.article,
+            form=form,
+            conflict=conflict,
+            picks=picks,
+            missing=missing,
             labels=diffs.FIELD_LABELS,
             latest=latest,
-            mine=mine,
-            theirs=theirs,
+            mine=conflict.mine,
             **_hints(),
         ),
-        409,
+        status,
     )
 
 
@@ -258,7 +296,39 @@ def _deleted_while_editing() -> tuple[str, int]:
     form = _article_form(None)
     form.version.data = ""
     form.base_revision.data = ""
-    return render_template("editor/form.html", form=form, article=None, deleted=True, **_hints()), 409
+    return _form_page(form, None, deleted=True), 409
+
+
+@bp.post("/preview")
+@access(EDITOR)
+def live_preview() -> str | tuple[str, int]:
+    """Render the form's unsaved text with the real article page, as a candidate or staff would see it
+    (``?as=candidate|staff``; ``slug`` names the article being edited). For the live preview frame."""
+    audience = request.args.get("as", "candidate")
+    audience = audience if audience in PREVIEW_AUDIENCES else "candidate"
+    editing = articles.get_by_slug(request.args.get("slug", ""))
+    form = _article_form(editing)
+    data = form.article_data(editing.kind if editing else Kind.CAPABILITY.value)
+    if not data.area:
+        return render_template("editor/live_preview_hidden.html", problem="choose an area first."), 422
+    if audience == "candidate" and data.visibility == Visibility.INTERNAL:
+        return render_template("editor/live_preview_hidden.html")
+    try:
+        article, parent = articles.preview_article(data, exclude=editing)
+    except ArticleError as exc:
+        return render_template("editor/live_preview_hidden.html", problem=str(exc)), 422
+    if parent is not None and audience == "candidate" and parent.visibility == Visibility.INTERNAL:
+        parent = None
+    return render_template(
+        "public/article.html",
+        article=article,
+        parent=parent,
+        children=[],
+        related=[],
+        feedback=None,
+        reader_is_staff=audience == "staff",
+        live_preview=True,
+    )
 
 
 @bp.get("/articles/<slug>/preview")
@@ -279,9 +349,15 @@ def preview(slug: str) -> str:
 # --- Publishing and retiring ----------------------------------------------------------------------
 
 
+# Pages an action may send the editor back to, besides the article (``return_to`` in the form).
+RETURN_TO = {"editor.reviews_due"}
+
+
 def _status_change(slug: str, change, done: str) -> Response | tuple[str, int]:
     article = _article_or_404(slug)
     form = ActionForm()
+    back = request.form.get("return_to", "")
+    after = url_for(back) if back in RETURN_TO else url_for("editor.edit", slug=slug)
     if form.started_from_version is None:  # no version seen: the page cannot vouch for what it showed
         return render_template("editor/stale_action.html", article=article), 409
     try:
@@ -290,9 +366,9 @@ def _status_change(slug: str, change, done: str) -> Response | tuple[str, int]:
         return render_template("editor/stale_action.html", article=article), 409
     except ArticleError as exc:
         flash(str(exc), "error")
-        return redirect(url_for("editor.edit", slug=slug), 303)
-    flash(done.format(title=article.title), "success")
-    return redirect(url_for("editor.edit", slug=slug), 303)
+        return redirect(after, 303)
+    flash(done.format(title=article.title, next_review=article.next_review_on), "success")
+    return redirect(after, 303)
 
 
 @bp.post("/articles/<slug>/publish")
@@ -302,17 +378,44 @@ def publish(slug: str) -> Response | tuple[str, int]:
     return _status_change(slug, articles.publish, "“{title}” is published: readers and search see it now.")
 
 
-@bp.post("/articles/<slug>/unpublish")
+# What each action that hides an article asks before it is done (GET shows it, POST does it).
+CONFIRMATIONS = {
+    "editor.unpublish": {
+        "heading": "Unpublish “{title}”?",
+        "effect": "Readers and search stop showing it at once. It stays here as a draft, with its history, "
+        "and you can publish it again at any time.",
+        "button": "Yes, unpublish it",
+    },
+    "editor.archive": {
+        "heading": "Archive “{title}”?",
+        "effect": "It is retired: hidden from readers and search at once, kept with its history. You can "
+        "restore it from the archive later.",
+        "button": "Yes, archive it",
+    },
+}
+
+
+def _confirm(slug: str, endpoint: str) -> str:
+    article = _article_or_404(slug)
+    text = {key: value.format(title=article.title) for key, value in CONFIRMATIONS[endpoint].items()}
+    return render_template("editor/confirm_action.html", article=article, endpoint=endpoint, text=text)
+
+
+@bp.route("/articles/<slug>/unpublish", methods=["GET", "POST"])
 @access(EDITOR)
-def unpublish(slug: str) -> Response | tuple[str, int]:
-    """Take the article off the public site and search; it stays as a draft."""
+def unpublish(slug: str) -> Response | str | tuple[str, int]:
+    """Take the article off the public site and search, after confirmation; it stays as a draft."""
+    if request.method == "GET":
+        return _confirm(slug, "editor.unpublish")
     return _status_change(slug, articles.unpublish, "“{title}” is unpublished: it is a draft again.")
 
 
-@bp.post("/articles/<slug>/archive")
+@bp.route("/articles/<slug>/archive", methods=["GET", "POST"])
 @access(EDITOR)
-def archive(slug: str) -> Response | tuple[str, int]:
-    """Retire the article: hidden from readers and search at once, restorable."""
+def archive(slug: str) -> Response | str | tuple[str, int]:
+    """Retire the article after confirmation: hidden from readers and search at once, restorable."""
+    if request.method == "GET":
+        return _confirm(slug, "editor.archive")
     return _status_change(slug, articles.archive, "“{title}” is archived: hidden from readers and search.")
 
 
@@ -331,6 +434,63 @@ def discard_draft(slug: str) -> Response | tuple[str, int]:
     """Drop the unpublished draft of a published article (it stays in the history)."""
     return _status_change(
         slug, articles.discard_draft, "The draft of “{title}” was discarded; it is still in the history."
+    )
+
+
+# --- Owners and reviews ---------------------------------------------------------------------------
+
+
+@bp.post("/articles/<slug>/review")
+@access(EDITOR)
+def mark_reviewed(slug: str) -> Response | tuple[str, int]:
+    """Record in one click that the article was checked and is still right (adds a revision note)."""
+    return _status_change(
+        slug,
+        articles.mark_reviewed,
+        "“{title}” is marked as reviewed. The next review is due {next_review:%-d %B %Y}.",
+    )
+
+
+@bp.post("/articles/<slug>/stewardship")
+@access(EDITOR)
+def stewardship(slug: str) -> Response | str:
+    """Change the article's owner and next review date."""
+    article = _article_or_404(slug)
+    form = _stewardship_form(article)
+    if not form.validate():
+        return _form_page(_edit_form_for(article), article, stewardship=form)
+    owner = next((u for u in reviews.owners() if u.email == form.owner.data), None)
+    reviews.set_stewardship(article, owner=owner, next_review_on=form.next_review_on.data, by=_user())
+    flash(f"Owner and review date of “{article.title}” saved.", "success")
+    return redirect(url_for("editor.edit", slug=slug) + "#stewardship-heading", 303)
+
+
+@bp.get("/reviews")
+@access(EDITOR)
+def reviews_due() -> str:
+    """List the published articles overdue or due for review within 30 days, the viewer's own first."""
+    return render_template(
+        "editor/reviews.html",
+        due=reviews.due_for_review(_user()),
+        action_form=ActionForm(),
+        feedback=insights.feedback_for_owners(viewer=_user()),
+    )
+
+
+# --- What readers look for -----------------------------------------------------------------------
+
+
+@bp.get("/insights")
+@access(EDITOR)
+def insights_page() -> str:
+    """Show what readers search for and read over 7, 30 or 90 days (queries only from k searches up)."""
+    days = parse_number(request.args.get("days")) or 30
+    glossary_link = "editor.glossary_new" in current_app.view_functions
+    return render_template(
+        "editor/insights.html",
+        report=insights.insights(days),
+        windows=insights.WINDOWS,
+        glossary_link=glossary_link,
     )
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from flask import Blueprint, Response, abort, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from kb.access import PUBLIC, access, can_read
+from kb.extensions import limiter
+from kb.forms import FeedbackForm
 from kb.models import Article, GlossaryTerm
-from kb.services import capability_map, catalogue, search
+from kb.services import capability_map, catalogue, insights, search
 from kb.services.glossary import all_terms
 
 bp = Blueprint("public", __name__)
@@ -43,6 +45,11 @@ def article(slug: str) -> str:
     item = catalogue.readable_article(slug)
     if item is None:
         abort(404)
+    insights.record_view(item, request.referrer)
+    return _article_page(item, FeedbackForm(formdata=None) if insights.enabled() else None)
+
+
+def _article_page(item: Article, feedback: FeedbackForm | None) -> str:
     parent = item.parent if item.parent is not None and can_read(item.parent) else None
     return render_template(
         "public/article.html",
@@ -50,7 +57,29 @@ def article(slug: str) -> str:
         parent=parent,
         children=catalogue.readable_children(item),
         related=search.related(item),
+        feedback=feedback,
     )
+
+
+def _feedback_limit() -> str:
+    return current_app.config["FEEDBACK_RATE_LIMIT"]
+
+
+@bp.post("/capabilities/<slug>/feedback")
+@access(PUBLIC)
+@limiter.limit(_feedback_limit)
+def feedback(slug: str) -> Response | str:
+    """Take an answer to "Was this page helpful?" (yes or no, an optional comment) for the owner."""
+    item = catalogue.readable_article(slug)
+    if item is None or not insights.enabled():
+        abort(404)
+    form = FeedbackForm()
+    form.helpful.data = request.form.get("helpful", "")
+    if not form.validate():
+        return _article_page(item, form)
+    insights.record_feedback(item, helpful=form.helpful.data == "yes", comment=form.comment.data or "")
+    flash("Thank you. Your answer helps us keep this page right.", "success")
+    return redirect(url_for(".article", slug=slug) + "#feedback", 303)
 
 
 @bp.get("/areas/<slug>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from kb.access import PUBLIC, access
+from kb.services import insights
 from kb.services import search as search_service
 from kb.services.search import IndexUnavailable, SearchQuery, SearchResults
 
@@ -33,6 +34,7 @@ def results():
     except IndexUnavailable:
         page = render_template("search/unavailable.html", text=query.text)
         return page, 503, {"Retry-After": RETRY_AFTER_SECONDS}
+    insights.record_search(query, found)
     return render_template("search/results.html", results=found, sort_options=SORT_OPTIONS)
 
 

@@ -98,8 +98,7 @@ def test_an_editor_writes_publishes_edits_restores_and_rebuilds(browser, live_se
     expect(preview.locator(".prose strong")).to_have_text("wombatology")
     expect(preview).not_to_contain_text("Desk phone 0000")
     assert_accessible(page)
-    page.get_by_role("radio", name="Published").check()
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.locator(".notice--success")).to_contain_text("published: readers and search see it now")
 
     page.goto("/search?q=wombatology")
@@ -111,7 +110,7 @@ def test_an_editor_writes_publishes_edits_restores_and_rebuilds(browser, live_se
         "#body", "The desk handles **wombatology** and numbatology cases.\n\n## How it works\n\nCarefully."
     )
     page.fill("#note", "Added numbatology")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Publish changes").click()
     expect(page.locator(".notice--success")).to_contain_text("saved and published")
     page.get_by_role("link", name="History").click()
     rows = page.locator("#revisions tbody tr")
@@ -130,7 +129,7 @@ def test_an_editor_writes_publishes_edits_restores_and_rebuilds(browser, live_se
     page.goto("/capabilities/wombatology-desk")
     expect(page.locator("main")).to_contain_text("numbatology")
     page.goto("/editor/articles/wombatology-desk/edit")
-    page.get_by_role("button", name="Publish the draft").click()
+    page.get_by_role("button", name="Publish changes").click()
     page.goto("/capabilities/wombatology-desk")
     expect(page.locator("main")).not_to_contain_text("numbatology")
 
@@ -170,12 +169,12 @@ def test_a_conflict_from_a_second_browser_is_resolved_without_losing_either_text
     original = first.input_value("#body")
 
     first.fill("#body", "FIRST EDITOR'S OPENING.\n" + original)
-    first.get_by_role("button", name="Save").click()
+    first.get_by_role("button", name="Publish changes").click()
     expect(first.locator(".notice--success")).to_be_visible()
 
     second.fill("#body", original + "\nSECOND EDITOR'S CLOSING.")
     with second.expect_response(re.compile(r"/editor/articles/gateway/edit$")) as answer:
-        second.get_by_role("button", name="Save").click()
+        second.get_by_role("button", name="Publish changes").click()
     assert answer.value.status == 409
     expect(second.locator("#conflict-summary h1")).to_contain_text("changed while you were editing")
     expect(second.locator("#conflict-summary")).to_contain_text("first@example.police.uk")
@@ -187,7 +186,7 @@ def test_a_conflict_from_a_second_browser_is_resolved_without_losing_either_text
     assert "FIRST EDITOR'S OPENING." in merged and "SECOND EDITOR'S CLOSING." in merged
     assert_accessible(second)
 
-    second.get_by_role("button", name="Save the merged version").click()
+    second.get_by_role("button", name="Publish changes").click()
     expect(second.locator(".notice--success")).to_be_visible()
     for page in (first, second):
         page.goto("/editor/articles/gateway/edit")
