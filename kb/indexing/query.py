@@ -183,9 +183,10 @@ def tokenize(text: str) -> list[Token]:
 class SynonymMatcher:
     """Finds glossary forms in a run of typed words, comparing stems ("SARs" matches "sar")."""
 
-    def __init__(self, groups: Sequence[SynonymGroup]):
+    def __init__(self, groups: Sequence[SynonymGroup], analyzer=None):
+        """:param analyzer: how forms and typed words are compared (stems by default)."""
         self.groups = list(groups)
-        self._analyzer = text_analyzer()
+        self._analyzer = analyzer or text_analyzer()
         self._by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         for index, group in enumerate(self.groups):
             for form in group.forms:
@@ -462,7 +463,7 @@ class QueryBuilder:
             if parsed is None:
                 raise ValueError("no query")
             # normalize() walks the whole tree: a malformed one fails here rather than mid-search.
-            return parsed.accept(_synonym_phrases_outside_body).normalize()
+            return parsed.normalize()
         except Exception:  # the parser failing on odd input must never fail the search
             return self.plain_terms(tokens, any_words=parser is self._or_parser)
 
@@ -477,19 +478,6 @@ class QueryBuilder:
         if not clauses:
             return query.NullQuery
         return query.Or(clauses) if any_words else query.And(clauses)
-
-
-def _synonym_phrases_outside_body(node: query.Query) -> query.Query:
-    """Search the glossary's multi-word forms in titles, summaries and keywords, not in bodies.
-
-    A phrase of common words ("regional organised crime unit") in every body is the slowest thing a
-    query can ask Whoosh for, and an article about the thing names it in its title or summary anyway.
-    Phrases the reader typed are searched everywhere. (A reader cannot type a boost, so a body phrase
-    weighted below 1 can only be a glossary form.)
-    """
-    if isinstance(node, query.Phrase) and node.fieldname == "body" and node.boost < 1:
-        return query.NullQuery
-    return node
 
 
 def _is_filler(word: str) -> bool:

@@ -170,6 +170,22 @@ def plain_analyzer():
     return RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
 
 
+class PluralFilter(Filter):
+    """A light plural fold (accountants -> accountant), short of stemming (development is not developer)."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            text = token.text
+            if len(text) > 3 and text.endswith("s") and not text.endswith("ss"):
+                token.text = text[:-3] + "y" if text.endswith("ies") else text[:-1]
+            yield token
+
+
+def phrase_analyzer():
+    """Whole words, lower case, no possessive or plural, no stop words: for matching best bets."""
+    return plain_analyzer() | PossessiveFilter() | StopFilter(stoplist=STOP_LIST, minsize=1) | PluralFilter()
+
+
 def acronym_analyzer():
     """As ``plain_analyzer``, without stop words: every searched field must drop the same words, or
     "cash at Gatwick" would require "at" to be an acronym."""

@@ -76,6 +76,11 @@ class Embedder:
                 out[row] = vector / norm
         return out
 
+    def is_whole_word(self, word: str) -> bool:
+        """True when the model's vocabulary holds ``word`` as one token: a real word, not a typo
+        (typos split into pieces: "survaillance" is "sur va ill ance")."""
+        return self.tokenizer.token_to_id("\u2581" + word.lower()) is not None
+
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
 

@@ -17,12 +17,20 @@ Every step is given the reader's visible set and consults nothing beyond it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from whoosh import query
 
 from kb.indexing import semantic
-from kb.indexing.query import FILLER_WORDS, ParsedQuery, SynonymMatcher, clean_input, tokenize
+from kb.indexing.query import (
+    FILLER_WORDS,
+    SOFT_WORDS,
+    ParsedQuery,
+    SynonymMatcher,
+    clean_input,
+    tokenize,
+)
 from kb.indexing.schema import SEARCH_FIELDS, STOP_LIST
 from kb.indexing.searching import DocSet, Snapshot
 from kb.indexing.spelling import best_correction, is_correctable
@@ -41,6 +49,8 @@ SEMANTIC_CANDIDATES = 40
 SEMANTIC_FLOOR = 0.26
 SEMANTIC_MARGIN = 0.10
 SEMANTIC_KEEP = 8
+# With no lexical match at all, the neighbours must be nearer than this to be shown.
+SEMANTIC_ALONE_FLOOR = 0.40
 # Reciprocal-rank fusion: score = weight / (RRF_K + rank), summed over the two rankings.
 RRF_K = 5
 LEXICAL_WEIGHT = 1.0
@@ -65,13 +75,19 @@ def _known(word: str, snapshot: Snapshot, visible: DocSet, glossary_words: dict[
 
 
 def correct(
-    text: str, snapshot: Snapshot, visible: DocSet, glossary_words: dict[str, int], *, max_length: int
+    text: str,
+    snapshot: Snapshot,
+    visible: DocSet,
+    glossary_words: dict[str, int],
+    *,
+    max_length: int,
+    is_word: Callable[[str], bool] | None = None,
 ) -> Correction | None:
     """Correct each unknown word into the likeliest known one (edit distance 1-2, frequency-weighted).
 
     A known word (any visible document or the glossary has it) is never changed; nor is a word typed in
     capitals (an acronym), a number, or the last word while visible words start with it (it is being
-    typed, and searched as a prefix).
+    typed, and searched as a prefix), nor a word ``is_word`` says is a real word of the language.
     """
     cleaned, _ = clean_input(text, max_length)
     tokens = [t for t in tokenize(cleaned) if t.kind == "word" and not t.prefix]
@@ -83,6 +99,8 @@ def correct(
     for token in tokens:
         word = token.text
         if not is_correctable(word) or _known(word, snapshot, visible, glossary_words):
+            continue
+        if is_word is not None and is_word(word):
             continue
         if vocabulary is None:
             vocabulary = snapshot.vocabulary(visible)
@@ -209,8 +227,9 @@ def fuse(lexical_ranking: list[int], near: list[tuple[int, float]]) -> list[int]
     for rank, docnum in enumerate(lexical_ranking, 1):
         scores[docnum] = LEXICAL_WEIGHT / (RRF_K + rank)
     top = near[0][1] if near else 0.0
+    floor = SEMANTIC_FLOOR if lexical_ranking else SEMANTIC_ALONE_FLOOR
     for rank, (docnum, similarity) in enumerate(near, 1):
-        joins = similarity >= SEMANTIC_FLOOR and similarity >= top - SEMANTIC_MARGIN and rank <= SEMANTIC_KEEP
+        joins = similarity >= floor and similarity >= top - SEMANTIC_MARGIN and rank <= SEMANTIC_KEEP
         if docnum in scores or joins:
             scores[docnum] = scores.get(docnum, 0.0) + SEMANTIC_WEIGHT / (RRF_K + rank)
     lexical_position = {d: i for i, d in enumerate(lexical_ranking)}
@@ -220,14 +239,32 @@ def fuse(lexical_ranking: list[int], near: list[tuple[int, float]]) -> list[int]
 def best_bets(
     matcher: SynonymMatcher, targets: list[tuple[str, ...]], parsed: ParsedQuery, snapshot: Snapshot, visible
 ) -> list[int]:
-    """Visible documents that best bets matching the query put first, in the order they name them."""
+    """Visible documents that best bets matching the query put first, in the order they name them.
+
+    A best bet is about the whole query: it applies when its phrase covers the words typed, less
+    conversation and soft words, all but at most half of them ("chartered accountant, career change"
+    still is about accountancy; "cyber crime investigator" is not about investigators in general).
+    """
     if not targets or parsed.query is None:
         return []
     words = [t.text for t in tokenize(parsed.text) if t.kind in {"word", "phrase"}]
+    content = [i for i, w in enumerate(words) if _is_content(w)]
+    if not content:
+        return []
+    spans = matcher.find(words)
+    covered = {i for start, end, _group in spans for i in range(start, end + 1)}
+    leftover = [i for i in content if i not in covered]
+    if not spans or len(leftover) > len(content) // 2:
+        return []
     pinned: list[int] = []
-    for _start, _end, group in matcher.find(words):
+    for _start, _end, group in spans:
         for slug in targets[group]:
             docnum = snapshot.searcher.document_number(slug=slug)
             if docnum is not None and docnum in visible and docnum not in pinned:
                 pinned.append(docnum)
     return pinned
+
+
+def _is_content(word: str) -> bool:
+    lowered = word.lower().replace("\u2019", "'")
+    return lowered not in STOP_LIST and lowered not in FILLER_WORDS and lowered not in SOFT_WORDS

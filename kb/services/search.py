@@ -25,12 +25,13 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
+from whoosh import query as whoosh_query
 
 from kb.access import readable_clause, readable_visibilities
 from kb.extensions import db
-from kb.indexing import sync
+from kb.indexing import semantic, sync
 from kb.indexing.query import MAX_QUERY_LENGTH, QueryBuilder, SynonymGroup, SynonymMatcher
-from kb.indexing.schema import build_schema
+from kb.indexing.schema import build_schema, normalise_name, phrase_analyzer
 from kb.indexing.searching import SORTS, DocSet, Fragment, Snapshot, Visibility
 from kb.indexing.store import IndexStore, IndexUnavailable, RebuildInProgress
 from kb.models import Article, Status, UserRole
@@ -350,7 +351,9 @@ def _vocabulary() -> Vocabulary:
         ),
         words=glossary.words(),
         best_bets=bets,
-        best_bet_matcher=SynonymMatcher([SynonymGroup(forms=b.forms, display=()) for b in bets]),
+        best_bet_matcher=SynonymMatcher(
+            [SynonymGroup(forms=b.forms, display=()) for b in bets], analyzer=phrase_analyzer()
+        ),
     )
     app.extensions["kb_search_vocabulary"] = (key, time.monotonic(), vocabulary)
     return vocabulary
@@ -359,6 +362,11 @@ def _vocabulary() -> Vocabulary:
 def _builder() -> QueryBuilder:
     """The query builder for the current glossary."""
     return _vocabulary().builder
+
+
+def _real_word_test():
+    """With semantic search on, the model's vocabulary tells real words from typos."""
+    return semantic.model().is_whole_word if semantic_enabled() else None
 
 
 def semantic_enabled() -> bool:
@@ -429,7 +437,12 @@ def search(query: SearchQuery, user: Any = None, *, scope: str = "site") -> Sear
     correction = None
     if query.correct and query.text:
         correction = ranking.correct(
-            query.text, snapshot, visible, vocabulary.words, max_length=builder.max_length
+            query.text,
+            snapshot,
+            visible,
+            vocabulary.words,
+            max_length=builder.max_length,
+            is_word=_real_word_test(),
         )
     parsed = builder.build(
         correction.text if correction else query.text,
@@ -438,8 +451,12 @@ def search(query: SearchQuery, user: Any = None, *, scope: str = "site") -> Sear
     order, q, any_words = _match(snapshot, parsed, visible)
     if q is not None and not parsed.exact and semantic_enabled():
         order = ranking.fuse(order, ranking.neighbours(snapshot, parsed, visible))
-    pinned = ranking.best_bets(
-        vocabulary.best_bet_matcher, [b.targets for b in vocabulary.best_bets], parsed, snapshot, visible
+    pinned = (
+        []
+        if _names_an_article(snapshot, parsed, visible)
+        else ranking.best_bets(
+            vocabulary.best_bet_matcher, [b.targets for b in vocabulary.best_bets], parsed, snapshot, visible
+        )
     )
     if pinned:
         order = pinned + [d for d in order if d not in pinned]
@@ -451,6 +468,12 @@ def search(query: SearchQuery, user: Any = None, *, scope: str = "site") -> Sear
         correction=correction,
         suggestion=None if q is None else _did_you_mean(snapshot, vocabulary, parsed, visible, query),
     )  # fmt: skip
+
+
+def _names_an_article(snapshot: Snapshot, parsed, visible: DocSet) -> bool:
+    """True when the words typed are exactly a visible article's title or acronym (it comes first)."""
+    name = normalise_name(parsed.text)
+    return bool(name) and snapshot.has_match(whoosh_query.Term("name", name), visible)
 
 
 def _match(snapshot: Snapshot, parsed, visible: DocSet) -> tuple[list[int], Any, bool]:
@@ -569,7 +592,12 @@ def _did_you_mean(snapshot: Snapshot, vocabulary: Vocabulary, parsed, visible, q
     if query.correct:
         return None  # corrections were applied already (and the page says so)
     correction = ranking.correct(
-        parsed.text, snapshot, visible, vocabulary.words, max_length=vocabulary.builder.max_length
+        parsed.text,
+        snapshot,
+        visible,
+        vocabulary.words,
+        max_length=vocabulary.builder.max_length,
+        is_word=_real_word_test(),
     )
     if correction is None:
         return None
