@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint bench bench-http install install-test screenshots clean
+.PHONY: run test lint bench bench-http relevance install install-test screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: lint
 # The README's screenshots (docs/screenshots/), from a freshly seeded copy in Debian's chromium.
 screenshots: install-test
 	$(BIN)/python -m tests.browser.screenshots
+
+# The search evaluation (tests/relevance/queries.yml): hit@1, hit@3, MRR and zero results by kind.
+relevance: install-test
+	$(BIN)/python -m tests.relevance.evaluate
 
 bench: install-test
 	$(BIN)/python bench/search_bench.py

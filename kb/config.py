@@ -34,6 +34,8 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: a long edit must not fail to save
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     SEARCH_PER_PAGE = 10
+    # Semantic ranking beside lexical (KB_SEARCH_SEMANTIC=false: lexical only).
+    SEARCH_SEMANTIC = True
     # Rate limits (Flask-Limiter); in-memory storage is right for one process, set a shared one for several.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True

@@ -189,19 +189,32 @@ class Revision(db.Model):
         return f"<Revision {self.article_id}#{self.number} {self.action}>"
 
 
+class GlossaryKind(enum.StrEnum):
+    ACRONYM = "acronym"  # an acronym with the meaning it has in this unit ("CHIS")
+    TERM = "term"  # slang or a plain-language term and the words that mean the same ("grass")
+    BEST_BET = "best_bet"  # a phrase that puts named capabilities first ("accountant")
+
+
 class GlossaryTerm(db.Model):
-    """An acronym or plain-language term, with the other words that mean the same."""
+    """An entry of the search vocabulary: an acronym, a term with its synonyms, or a best bet."""
 
     __tablename__ = "glossary_terms"
     id: Mapped[int] = mapped_column(primary_key=True)
     term: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = _enum_column(GlossaryKind, GlossaryKind.TERM)
     expansion: Mapped[str] = mapped_column(String(200), default="")
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     definition: Mapped[str] = mapped_column(Text, default="")
+    # Best bets: the slugs of the capabilities to put first, in order.
+    targets: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     @property
     def is_acronym(self) -> bool:
-        return bool(self.expansion)
+        return self.kind == GlossaryKind.ACRONYM.value and bool(self.expansion)
+
+    @property
+    def is_best_bet(self) -> bool:
+        return self.kind == GlossaryKind.BEST_BET.value
 
     def __repr__(self) -> str:
         return f"<GlossaryTerm {self.term}>"

@@ -59,11 +59,18 @@ def test_links_keep_the_page_size_they_were_given(client):
     assert "per_page" not in client.get("/api/search?tag=cyber").get_json()["facets"]["area"][0]["toggle_url"]
 
 
-def test_suggestion_and_expansion_in_json(client):
-    assert client.get("/api/search?q=lanudering").get_json()["suggestion"] == {
+def test_suggestion_correction_and_expansion_in_json(client):
+    corrected = client.get("/api/search?q=lanudering").get_json()
+    assert corrected["query"] == "lanudering" and corrected["total"] > 0
+    assert corrected["corrected"] == {
         "q": "laundering",
-        "url": "/api/search?q=laundering",
+        "original": "lanudering",
+        "url": "/api/search?q=lanudering&correct=0",
     }
+    assert corrected["suggestion"] is None
+    exact = client.get("/api/search?q=lanudering&correct=0").get_json()
+    assert exact["total"] == 0 and exact["corrected"] is None
+    assert exact["suggestion"] == {"q": "laundering", "url": "/api/search?q=laundering"}
     assert "Suspicious Activity Reports" in client.get("/api/search?q=SARs").get_json()["expanded"]
 
 

@@ -100,11 +100,18 @@ def test_including_results_for_names_the_expansion(client):
     assert page(client, "/search?q=gateway").select_one(".search-expanded") is None
 
 
-def test_did_you_mean_links_to_the_corrected_search(client):
+def test_a_correction_says_so_and_links_to_the_words_as_typed(client):
     soup = page(client, "/search?q=lanudering")
-    link = soup.select_one(".search-suggestion a")
-    assert text_of(link) == "laundering"
-    assert result_slugs(page(client, link["href"]))
+    notice = soup.select_one(".search-corrected")
+    assert "Showing results for laundering" in text_of(notice)
+    link = notice.select_one("a")
+    assert text_of(link) == "lanudering"
+    assert result_slugs(soup)
+    exact = page(client, link["href"])
+    assert not result_slugs(exact)
+    suggestion = exact.select_one(".search-suggestion a")
+    assert text_of(suggestion) == "laundering"
+    assert result_slugs(page(client, suggestion["href"]))
 
 
 def test_too_long_a_query_is_cut_with_a_notice(client):

@@ -179,15 +179,36 @@ def test_expansion_finds_articles_that_use_only_the_other_form(find):
     assert article.slug in {h.article.slug for h in find("bitcoin", per_page=50).hits}
 
 
-def test_did_you_mean_offers_a_known_word(find):
+def test_an_unknown_word_is_corrected_and_says_so(find):
     found = find("lanudering")
+    assert found.total > 0
+    assert found.corrected == {
+        "q": "laundering",
+        "original": "lanudering",
+        "url": "/search?q=lanudering&correct=0",
+    }
+    assert found.suggestion is None
+    assert find("laundering").corrected is None
+    two_words = find("money lanudering", tags=("economic-crime",))
+    assert two_words.corrected["q"] == "money laundering"
+    assert "tag=economic-crime" in two_words.corrected["url"]
+
+
+def test_did_you_mean_when_correction_is_turned_off(find):
+    found = find("lanudering", correct=False)
     assert found.total == 0
+    assert found.corrected is None
     assert found.suggestion["q"] == "laundering"
     assert found.suggestion["url"] == "/search?q=laundering"
-    assert find("laundering").suggestion is None
-    two_words = find("money lanudering", tags=("economic-crime",))
-    assert two_words.suggestion["q"] == "money laundering"
-    assert "tag=economic-crime" in two_words.suggestion["url"]
+    assert find("laundering", correct=False).suggestion is None
+
+
+def test_a_known_word_is_never_corrected(find):
+    # Words of the articles and of the glossary stay as typed, however close to a commoner word.
+    for text in ("gateway", "opsy", "setsu", "humint", "gain"):
+        found = find(text)
+        assert found.corrected is None, text
+        assert found.total > 0, text
 
 
 def test_no_suggestion_for_nonsense(find):

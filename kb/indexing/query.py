@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from whoosh import qparser, query
 from whoosh.qparser import syntax
 
-from kb.indexing.schema import FIELD_BOOSTS, SEARCH_FIELDS, normalise_name, text_analyzer
+from kb.indexing.schema import FIELD_BOOSTS, SEARCH_FIELDS, STOP_LIST, normalise_name, text_analyzer
 
 MAX_QUERY_LENGTH = 200
 MAX_PREFIX_TERMS = 64
 MIN_PREFIX_LENGTH = 3
+# The last word typed also matches as a prefix only from this many letters ("car" must not find "career").
+IMPLICIT_PREFIX_LENGTH = 4
 SYNONYM_WEIGHT = 0.5
 EXACT_NAME_BOOST = 20.0
 OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
@@ -48,6 +50,17 @@ SOFT_WORDS = frozenset(
         "teams",
     }
 )
+
+# Conversation, not content: "I'm", "I was", "looking for", "what could I do", "interested in". Dropped
+# when other words remain (many more such words are stop words already: kb.indexing.schema.STOP_LIST).
+_FILLER = """
+    i'm i've i'd i'll ive am was were been being about want wants wanted wanting
+    looking look looked interested interest interesting anything something everything really like
+    would could should might get got getting years year ten five few many lot lots currently former
+    ex used previously recently now also just thing things kind sort type good great fancy love
+    experience experienced background know knowing think tell please thanks hello hi hey
+    """
+FILLER_WORDS = frozenset(_FILLER.split())
 
 _TOKEN = re.compile(r'"(?P<phrase>[^"]*)"|(?P<lparen>\()|(?P<rparen>\))|(?P<word>[^\s()"]+)')
 # Characters with a meaning to Whoosh's parser that a reader's word must not carry into it.
@@ -99,6 +112,9 @@ class Token:
     end: int
     prefix: bool = False
     expanded: bool = False  # part of a glossary form, so searched with its synonyms
+    # For the first word of a glossary form: the stems of the form typed and of each alternative searched
+    # (one "concept"); () for the form's other words, None for a word searched as itself.
+    concept: tuple[tuple[str, ...], ...] | None = None
 
 
 @dataclass
@@ -111,6 +127,12 @@ class ParsedQuery:
     expanded: list[str] = field(default_factory=list)
     words: list[Token] = field(default_factory=list)  # the plain words typed, for "did you mean"
     term_count: int = 0
+    # What the required words stand for, one entry per typed word or glossary form: each the stems of
+    # the forms that would satisfy it (for ranking partial matches by the information they carry).
+    concepts: list[tuple[tuple[str, ...], ...]] = field(default_factory=list)
+    # The reader used search syntax (quotes, AND/OR/NOT, brackets, ``word*``): they asked for exactly
+    # that, so nothing is added by meaning alone.
+    exact: bool = False
 
     @property
     def is_browse(self) -> bool:
@@ -161,9 +183,10 @@ def tokenize(text: str) -> list[Token]:
 class SynonymMatcher:
     """Finds glossary forms in a run of typed words, comparing stems ("SARs" matches "sar")."""
 
-    def __init__(self, groups: Sequence[SynonymGroup]):
+    def __init__(self, groups: Sequence[SynonymGroup], analyzer=None):
+        """:param analyzer: how forms and typed words are compared (stems by default)."""
         self.groups = list(groups)
-        self._analyzer = text_analyzer()
+        self._analyzer = analyzer or text_analyzer()
         self._by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         for index, group in enumerate(self.groups):
             for form in group.forms:
@@ -219,9 +242,19 @@ def _quote(form: str) -> str:
 class QueryBuilder:
     """Builds queries against one schema; ``known(word)`` says whether a word is in the index as it is."""
 
-    def __init__(self, schema, synonyms: SynonymMatcher, *, max_length: int = MAX_QUERY_LENGTH):
+    def __init__(
+        self,
+        schema,
+        synonyms: SynonymMatcher,
+        *,
+        max_length: int = MAX_QUERY_LENGTH,
+        capital_acronyms: dict[str, str] | None = None,
+    ):
+        """:param capital_acronyms: glossary acronyms that are also stop words ("IT"), with their
+        expansions: typed in capitals they mean the acronym, typed in lower case they are the word."""
         self.schema = schema
         self.synonyms = synonyms
+        self.capital_acronyms = dict(capital_acronyms or {})
         self.max_length = max_length
         self._and_parser = self._parser(qparser.AndGroup)
         self._or_parser = self._parser(qparser.OrGroup.factory(0.9))
@@ -242,7 +275,9 @@ class QueryBuilder:
 
     def build(self, raw: str | None, known: Callable[[str], bool] = lambda word: True) -> ParsedQuery:
         text, truncated = clean_input(raw, self.max_length)
-        tokens = tokenize(text)
+        typed = tokenize(text)
+        exact = any(t.kind in {"operator", "lparen", "rparen", "phrase"} or t.prefix for t in typed)
+        tokens = self._without_filler(self._capital_acronyms(typed))
         if not any(t.kind in {"word", "phrase"} for t in tokens):
             return ParsedQuery(text=text, truncated=truncated, query=None)
         ends_in_word = bool(text) and not text[-1].isspace()
@@ -262,6 +297,8 @@ class QueryBuilder:
             make_any_words=make_any_words,
             expanded=expanded,
             words=words,
+            concepts=self._concepts(required),
+            exact=exact,
             term_count=sum(len(self._stems(t.text)) for t in tokens if t.kind in {"word", "phrase"}),
         )
 
@@ -275,6 +312,40 @@ class QueryBuilder:
         if name and not any(t.kind == "operator" for t in tokens):
             parsed = query.AndMaybe(parsed, query.Term("name", name, boost=EXACT_NAME_BOOST))
         return parsed
+
+    def _concepts(self, tokens: list[Token]) -> list[tuple[tuple[str, ...], ...]]:
+        concepts = []
+        for token in tokens:
+            if token.kind not in {"word", "phrase"} or token.prefix:
+                continue
+            if token.concept is not None:
+                if token.concept:
+                    concepts.append(token.concept)
+                continue
+            # Each stem its own concept: "title:gateway" is two words to the analyser.
+            concepts.extend(((stem,),) for stem in self._stems(token.text))
+        return concepts
+
+    def _capital_acronyms(self, tokens: list[Token]) -> list[Token]:
+        """ "IT" in capitals is the acronym, searched as its expansion (and its glossary forms)."""
+        if not self.capital_acronyms:
+            return tokens
+        return [
+            Token("phrase", self.capital_acronyms[t.text], t.start, t.end)
+            if t.kind == "word" and not t.prefix and t.text in self.capital_acronyms
+            else t
+            for t in tokens
+        ]
+
+    @staticmethod
+    def _without_filler(tokens: list[Token]) -> list[Token]:
+        """Drop conversation words (``FILLER_WORDS``) when other words remain and no operator is used."""
+        if any(t.kind in {"operator", "lparen", "rparen"} for t in tokens):
+            return tokens
+        kept = [t for t in tokens if not (t.kind == "word" and not t.prefix and _is_filler(t.text))]
+        if not any(t.kind in {"word", "phrase"} and t.text.lower() not in STOP_LIST for t in kept):
+            return tokens
+        return kept
 
     def _split_soft_words(self, tokens: list[Token]) -> tuple[list[Token], list[Token]]:
         """Separate the soft words (see ``SOFT_WORDS``) when other words remain and no operator is used."""
@@ -338,6 +409,7 @@ class QueryBuilder:
                 typed_tokens = run[position : end + 1]
                 for typed_token in typed_tokens:
                     typed_token.expanded = True
+                    typed_token.concept = ()
                 typed = " ".join(_typed(t) for t in typed_tokens)
                 typed_stems = self.synonyms.stems(" ".join(t.text for t in typed_tokens))
                 # Each other form once (forms with the same stems are the same search), named forms first.
@@ -358,6 +430,10 @@ class QueryBuilder:
                         if form.lower() not in seen_display:
                             seen_display.add(form.lower())
                             expanded.append(form)
+                typed_tokens[0].concept = (
+                    typed_stems,
+                    *(self.synonyms.stems(form) for form in alternatives),
+                )
                 if alternatives:
                     ored = " OR ".join(f"{_quote(form)}^{SYNONYM_WEIGHT}" for form in alternatives)
                     out.append(f"(({typed}) OR {ored})")
@@ -366,7 +442,12 @@ class QueryBuilder:
                 position = end + 1
                 continue
             is_last = last and position == len(run) - 1
-            if token.kind == "word" and not token.prefix and is_last and len(token.text) >= MIN_PREFIX_LENGTH:
+            if (
+                token.kind == "word"
+                and not token.prefix
+                and is_last
+                and len(token.text) >= IMPLICIT_PREFIX_LENGTH
+            ):
                 stems = self._stems(token.text)
                 if len(stems) == 1 and not known(stems[0]):
                     out.append(f"({token.text} OR {token.text}*)")
@@ -382,7 +463,7 @@ class QueryBuilder:
             if parsed is None:
                 raise ValueError("no query")
             # normalize() walks the whole tree: a malformed one fails here rather than mid-search.
-            return parsed.accept(_synonym_phrases_outside_body).normalize()
+            return parsed.normalize()
         except Exception:  # the parser failing on odd input must never fail the search
             return self.plain_terms(tokens, any_words=parser is self._or_parser)
 
@@ -399,17 +480,8 @@ class QueryBuilder:
         return query.Or(clauses) if any_words else query.And(clauses)
 
 
-def _synonym_phrases_outside_body(node: query.Query) -> query.Query:
-    """Search the glossary's multi-word forms in titles, summaries and keywords, not in bodies.
-
-    A phrase of common words ("regional organised crime unit") in every body is the slowest thing a
-    query can ask Whoosh for, and an article about the thing names it in its title or summary anyway.
-    Phrases the reader typed are searched everywhere. (A reader cannot type a boost, so a body phrase
-    weighted below 1 can only be a glossary form.)
-    """
-    if isinstance(node, query.Phrase) and node.fieldname == "body" and node.boost < 1:
-        return query.NullQuery
-    return node
+def _is_filler(word: str) -> bool:
+    return word.lower().replace("\u2019", "'") in FILLER_WORDS
 
 
 def _contains(stems: tuple[str, ...], part: tuple[str, ...]) -> bool:

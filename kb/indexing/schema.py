@@ -18,6 +18,7 @@ from typing import Any
 from whoosh.analysis import (
     STOP_WORDS,
     CharsetFilter,
+    Filter,
     LowercaseFilter,
     NgramFilter,
     RegexTokenizer,
@@ -27,8 +28,10 @@ from whoosh.analysis import (
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
+from kb.indexing import semantic
+
 # Bump when the schema or the analysis changes: an index built by older code is then rebuilt at start.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Words that carry no meaning in the questions people type ("who does phone downloads"), on top of
 # Whoosh's English stop words. Removed at index and query time alike, so phrases still line up.
@@ -84,12 +87,79 @@ SNIPPET_FIELDS = ("body", "summary")
 WORD_PATTERN = r"\w+(?:[.&'\u2019]?\w+)*"  # keeps R&A, O'Brien and 2.5 whole
 
 
+# US spellings folded into the UK ones the articles use, at index and query time alike (so folding a word
+# that needs none does no harm: both sides fold the same way). Whole words first, then endings.
+US_TO_UK = {
+    "defense": "defence",
+    "offense": "offence",
+    "offenses": "offences",
+    "license": "licence",
+    "licenses": "licences",
+    "center": "centre",
+    "centers": "centres",
+    "fiber": "fibre",
+    "theater": "theatre",
+    "meter": "metre",
+    "catalog": "catalogue",
+    "dialog": "dialogue",
+    "program": "programme",
+    "programs": "programmes",
+    "jewelry": "jewellery",
+    "gray": "grey",
+    "mold": "mould",
+    "pajamas": "pyjamas",
+    "cozy": "cosy",
+}
+_US_OUR = re.compile(
+    r"^(behavio|colo|favo|hono|labo|neighbo|humo|rumo|harbo|endeavo|vapo|armo|flavo|odo|vigo|savio)r"
+)
+_US_IZE = re.compile(r"^(\w{4,}?)(iz|yz)(e|es|ed|ing|ation|ations|er|ers)$")
+_US_DOUBLE_L = re.compile(r"^(counse|trave|mode|labe|cance|fue|signa|channe|tunne)l(ing|ed|er|ers|or|ors)$")
+
+
+def uk_spelling(word: str) -> str:
+    """``word`` (lower case) in UK spelling: organize -> organise, behavior -> behaviour, center -> centre."""
+    if word in US_TO_UK:
+        return US_TO_UK[word]
+    word = _US_OUR.sub(r"\1ur", word)
+    word = _US_IZE.sub(lambda m: m.group(1) + ("ys" if m.group(2) == "yz" else "is") + m.group(3), word)
+    return _US_DOUBLE_L.sub(r"\1ll\2", word)
+
+
+def without_possessive(word: str) -> str:
+    """``unit's`` -> ``unit`` (a possessive matches its noun)."""
+    for ending in ("'s", "\u2019s"):
+        if word.endswith(ending) and len(word) > len(ending):
+            return word[: -len(ending)]
+    return word
+
+
+class PossessiveFilter(Filter):
+    """Drop possessive endings ("what's" is "what", a stop word; "SEROCU's" is "serocu")."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = without_possessive(token.text)
+            yield token
+
+
+class SpellingFilter(Filter):
+    """Drop possessive endings and fold US spellings into UK ones."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = uk_spelling(without_possessive(token.text))
+            yield token
+
+
 def text_analyzer():
-    """Words, lower-cased, accents folded, stop words dropped, English stemming."""
+    """Words, lower-cased, accents folded, possessives dropped, US spellings folded to UK, stop words
+    dropped, English stemming."""
     return (
         RegexTokenizer(WORD_PATTERN)
         | LowercaseFilter()
         | CharsetFilter(accent_map)
+        | SpellingFilter()
         | StopFilter(stoplist=STOP_LIST, minsize=1)
         | StemFilter(cachesize=100_000)
     )
@@ -100,10 +170,26 @@ def plain_analyzer():
     return RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
 
 
+class PluralFilter(Filter):
+    """A light plural fold (accountants -> accountant), short of stemming (development is not developer)."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            text = token.text
+            if len(text) > 3 and text.endswith("s") and not text.endswith("ss"):
+                token.text = text[:-3] + "y" if text.endswith("ies") else text[:-1]
+            yield token
+
+
+def phrase_analyzer():
+    """Whole words, lower case, no possessive or plural, no stop words: for matching best bets."""
+    return plain_analyzer() | PossessiveFilter() | StopFilter(stoplist=STOP_LIST, minsize=1) | PluralFilter()
+
+
 def acronym_analyzer():
     """As ``plain_analyzer``, without stop words: every searched field must drop the same words, or
     "cash at Gatwick" would require "at" to be an acronym."""
-    return plain_analyzer() | StopFilter(stoplist=STOP_LIST, minsize=1)
+    return plain_analyzer() | PossessiveFilter() | StopFilter(stoplist=STOP_LIST, minsize=1)
 
 
 def prefix_analyzer():
@@ -137,6 +223,8 @@ def build_schema() -> Schema:
         roles=KEYWORD(commas=True, stored=True),
         title_sort=ID(sortable=True),
         updated=NUMERIC(bits=64, signed=False, stored=True, sortable=True),
+        # The article's embedding (kb.indexing.semantic), float16 bytes: derived like everything here.
+        vector=STORED(),
     )
 
 
@@ -214,11 +302,13 @@ def document_for(article: Any) -> dict[str, Any]:
         "updated": int(updated.replace(tzinfo=UTC).timestamp() * 1_000_000) if updated else 0,
     }
     document["fingerprint"] = fingerprint(document)
+    # After the fingerprint: the vector is derived from the fields above, so it adds nothing to it.
+    document["vector"] = semantic.vector_for(document)
     return document
 
 
 def fingerprint(document: dict[str, Any]) -> str:
     """A digest of everything indexed: a stored document whose digest differs from the database is stale."""
-    payload = {k: v for k, v in document.items() if k != "fingerprint"}
+    payload = {k: v for k, v in document.items() if k not in {"fingerprint", "vector"}}
     payload["schema"] = SCHEMA_VERSION
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]

@@ -16,10 +16,18 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from whoosh import query
 from whoosh.idsets import DocIdSet
 
-from kb.indexing.schema import SEARCH_FIELDS, SNIPPET_FIELDS, plain_analyzer, text_analyzer
+from kb.indexing import semantic
+from kb.indexing.schema import (
+    SEARCH_FIELDS,
+    SNIPPET_FIELDS,
+    plain_analyzer,
+    text_analyzer,
+    without_possessive,
+)
 from kb.indexing.store import IndexStore
 
 SORTS = {
@@ -29,6 +37,8 @@ SORTS = {
 }
 # Fields indexed with ``spelling=True``: their unstemmed words are what "did you mean" proposes.
 SPELLING_FIELDS = ("title", "summary")
+# Stored fields whose words make up the vocabulary corrections are drawn from.
+VOCABULARY_FIELDS = ("title", "acronym", "summary", "body")
 SNIPPET_LENGTH = 220
 MAX_CORRECTION_CANDIDATES = 40
 
@@ -249,6 +259,47 @@ class Snapshot:
     def docnum(self, article_id: int | str) -> int | None:
         return self.searcher.document_number(id=str(article_id))
 
+    # --- meaning ----------------------------------------------------------------------------------------
+
+    def vectors(self) -> np.ndarray:
+        """Every document's stored vector, by document number (cached per index version)."""
+
+        def compute() -> np.ndarray:
+            total = self.reader.doc_count_all()
+            matrix = np.zeros((total, semantic.DIMENSIONS), dtype=np.float32)
+            for leaf, offset in self.searcher.leaf_searchers():
+                reader = leaf.reader()
+                segment = reader.segment()
+                block = self.store.cached_for_segment(
+                    (segment.segment_id(), "vectors"), lambda r=reader: self._segment_vectors(r)
+                )
+                matrix[offset : offset + len(block)] = block
+            return matrix
+
+        return self.store.cached(self.searcher, ("vectors",), compute)
+
+    @staticmethod
+    def _segment_vectors(reader) -> np.ndarray:
+        count = reader.doc_count_all()
+        block = np.zeros((count, semantic.DIMENSIONS), dtype=np.float32)
+        for docnum in range(count):
+            if reader.is_deleted(docnum):
+                continue
+            block[docnum] = semantic.decode(reader.stored_fields(docnum).get("vector"))
+        return block
+
+    def nearest(self, vector: np.ndarray, within: DocSet, *, limit: int) -> list[tuple[int, float]]:
+        """The ``limit`` documents in ``within`` most similar to ``vector`` (cosine), best first."""
+        if not within or limit <= 0:
+            return []
+        docnums = np.flatnonzero(np.unpackbits(np.frombuffer(within._lookup(), np.uint8), bitorder="little"))
+        matrix = self.vectors()
+        docnums = docnums[docnums < len(matrix)]
+        scores = matrix[docnums] @ vector.astype(np.float32)
+        keep = np.argpartition(-scores, limit - 1)[:limit] if len(scores) > limit else np.arange(len(scores))
+        order = keep[np.argsort(-scores[keep], kind="stable")]
+        return [(int(docnums[i]), float(scores[i])) for i in order]
+
     # --- snippets ---------------------------------------------------------------------------------------
 
     def fragments(self, q: query.Query, docnums: Sequence[int]) -> dict[int, Fragment]:
@@ -309,6 +360,40 @@ class Snapshot:
             if any(d in visible for d in self.searcher.postings(fieldname, stem).all_ids()):
                 return True
         return False
+
+    def vocabulary(self, visible: DocSet) -> dict[str, int]:
+        """Every word (as written, lower case, no possessive) of the documents in ``visible``, with the
+        number of them it appears in: the only words a correction may propose to this reader."""
+
+        def compute() -> dict[str, int]:
+            counts: dict[str, int] = {}
+            for leaf, offset in self.searcher.leaf_searchers():
+                reader = leaf.reader()
+                words = self.store.cached_for_segment(
+                    (reader.segment().segment_id(), "vocabulary"), lambda r=reader: self._segment_words(r)
+                )
+                for word, bits in words.items():
+                    found = ((bits << offset) & visible.bits).bit_count()
+                    if found:
+                        counts[word] = counts.get(word, 0) + found
+            return counts
+
+        return self.store.cached(self.searcher, ("vocabulary", visible.bits), compute)
+
+    def _segment_words(self, reader) -> dict[str, int]:
+        words: dict[str, int] = {}
+        for docnum in range(reader.doc_count_all()):
+            if reader.is_deleted(docnum):
+                continue
+            fields = reader.stored_fields(docnum)
+            text = " ".join(fields.get(f) or "" for f in VOCABULARY_FIELDS)
+            bit = 1 << docnum
+            for token in self._plain(text):
+                word = without_possessive(token.text)
+                if len(word) < 2 or word.isdigit():
+                    continue
+                words[word] = words.get(word, 0) | bit
+        return words
 
     def corrections(self, word: str) -> list[str]:
         """Index words close to ``word`` (edit distance 1, or 2 for longer words), likeliest first."""

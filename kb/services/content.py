@@ -121,12 +121,15 @@ def load_glossary(content_dir: Path = CONTENT_DIR) -> int:
         term = str(entry["term"]).strip()
         if term in existing:
             continue
+        expansion = str(entry.get("expansion") or "").strip()
         db.session.add(
             GlossaryTerm(
                 term=term,
-                expansion=str(entry.get("expansion") or "").strip(),
+                kind=str(entry.get("kind") or ("acronym" if expansion else "term")),
+                expansion=expansion,
                 aliases=[str(a).strip() for a in entry.get("aliases") or [] if str(a).strip()],
                 definition=str(entry.get("definition") or "").strip(),
+                targets=[str(t).strip() for t in entry.get("targets") or [] if str(t).strip()],
             )
         )
         existing.add(term)

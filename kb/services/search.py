@@ -25,18 +25,19 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
+from whoosh import query as whoosh_query
 
 from kb.access import readable_clause, readable_visibilities
 from kb.extensions import db
-from kb.indexing import sync
+from kb.indexing import semantic, sync
 from kb.indexing.query import MAX_QUERY_LENGTH, QueryBuilder, SynonymGroup, SynonymMatcher
-from kb.indexing.schema import build_schema
+from kb.indexing.schema import build_schema, normalise_name, phrase_analyzer
 from kb.indexing.searching import SORTS, DocSet, Fragment, Snapshot, Visibility
 from kb.indexing.store import IndexStore, IndexUnavailable, RebuildInProgress
 from kb.models import Article, Status, UserRole
 from kb.rendering import sanitise
 from kb.services import facets as facet_registry
-from kb.services import glossary
+from kb.services import glossary, ranking
 
 __all__ = [
     "IndexHealth",
@@ -99,6 +100,7 @@ class SearchQuery:
     per_page: int = 10
     endpoint: str = "search.results"  # where toggle and page links point
     per_page_in_url: bool = False  # the API was given per_page, so its links keep it
+    correct: bool = True  # correct unknown words (``correct=0`` in the URL: search exactly as typed)
 
     @classmethod
     def from_args(
@@ -124,6 +126,7 @@ class SearchQuery:
             per_page=per_page,
             endpoint=endpoint,
             per_page_in_url=bool(allow_per_page) and "per_page" in args,
+            correct=str(args.get("correct", "1")).strip().lower() not in {"0", "false", "off", "no"},
         )
 
     def selected(self, facet: str) -> tuple[str, ...]:
@@ -143,6 +146,8 @@ class SearchQuery:
             pairs.append(("page", str(self.page)))
         if self.per_page_in_url:
             pairs.append(("per_page", str(self.per_page)))
+        if not self.correct:
+            pairs.append(("correct", "0"))
         return pairs
 
     def with_changes(self, **changes: Any) -> SearchQuery:
@@ -168,6 +173,7 @@ class SearchQuery:
 class SearchHit:
     article: Article
     snippet: Markup  # sanitised HTML with <mark>; empty when browsing
+    best_bet: bool = False  # put first by a glossary best bet
 
 
 @dataclass
@@ -189,6 +195,8 @@ class SearchResults:
     truncated: bool  # the words were cut to the maximum length
     any_words: bool  # nothing matched every word, so these match some of them
     is_browse: bool
+    # {"q": searched, "original": typed, "url": the typed words, uncorrected}: "Showing results for"
+    corrected: dict[str, str] | None = None
 
     @property
     def articles(self) -> list[Article]:
@@ -315,21 +323,57 @@ def _snapshot() -> Snapshot:
         raise
 
 
-def _builder() -> QueryBuilder:
-    """The query builder for the current glossary (rebuilt when an entry changes, or every few minutes)."""
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the glossary gives search: the query builder, its words, and the best bets."""
+
+    builder: QueryBuilder
+    words: dict[str, int]  # every word of the glossary's forms
+    best_bets: list[glossary.BestBet]
+    best_bet_matcher: SynonymMatcher
+
+
+def _vocabulary() -> Vocabulary:
+    """The glossary as search uses it (rebuilt when an entry changes, or every few minutes)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     key = (glossary.version_key(), app.extensions.get("kb_glossary_version", [0])[0])
-    cached = app.extensions.get("kb_query_builder")
+    cached = app.extensions.get("kb_search_vocabulary")
     if cached is not None and cached[0] == key and time.monotonic() - cached[1] < GLOSSARY_CACHE_SECONDS:
         return cached[2]
     groups = [SynonymGroup(forms=forms, display=display) for forms, display in glossary.synonym_groups()]
-    builder = QueryBuilder(
-        build_schema(),
-        SynonymMatcher(groups),
-        max_length=int(app.config.get("SEARCH_MAX_QUERY_LENGTH", MAX_QUERY_LENGTH)),
+    bets = glossary.best_bets()
+    vocabulary = Vocabulary(
+        builder=QueryBuilder(
+            build_schema(),
+            SynonymMatcher(groups),
+            max_length=int(app.config.get("SEARCH_MAX_QUERY_LENGTH", MAX_QUERY_LENGTH)),
+            capital_acronyms=glossary.capital_acronyms(),
+        ),
+        words=glossary.words(),
+        best_bets=bets,
+        best_bet_matcher=SynonymMatcher(
+            [SynonymGroup(forms=b.forms, display=()) for b in bets], analyzer=phrase_analyzer()
+        ),
     )
-    app.extensions["kb_query_builder"] = (key, time.monotonic(), builder)
-    return builder
+    app.extensions["kb_search_vocabulary"] = (key, time.monotonic(), vocabulary)
+    return vocabulary
+
+
+def _builder() -> QueryBuilder:
+    """The query builder for the current glossary."""
+    return _vocabulary().builder
+
+
+def _real_word_test():
+    """With semantic search on, the model's vocabulary tells real words from typos."""
+    return semantic.model().is_whole_word if semantic_enabled() else None
+
+
+def semantic_enabled() -> bool:
+    value = current_app.config.get("SEARCH_SEMANTIC", True)
+    if isinstance(value, str):
+        return value.strip().lower() not in {"0", "false", "no", "off", ""}
+    return bool(value)
 
 
 # --- who sees what ---------------------------------------------------------------------------------------
@@ -376,6 +420,9 @@ def _in_rank_order(ids: list[str], rows: Mapping[str, Article]) -> list[Article]
 def search(query: SearchQuery, user: Any = None, *, scope: str = "site") -> SearchResults:
     """Search the articles the reader may see; an empty query browses all of them.
 
+    Works without a request context too (URLs then need an application context with ``SERVER_NAME``
+    only for the links, which callers outside a request do not use).
+
     :param scope: ``"site"`` (the public site and API) or ``"editor"`` (every status, editors only).
     :raise IndexUnavailable: no usable index yet (answer 503); a build has been started.
     :raise PermissionError: the editor scope was asked for by someone who is not an editor.
@@ -383,24 +430,84 @@ def search(query: SearchQuery, user: Any = None, *, scope: str = "site") -> Sear
     user = _reader(user)
     visibility = _visibility(user, scope)
     snapshot = _snapshot()
-    builder = _builder()
+    vocabulary = _vocabulary()
+    builder = vocabulary.builder
     visible = snapshot.visible(visibility)
-    parsed = builder.build(query.text, known=snapshot.in_lexicon)
 
-    q = parsed.query
-    any_words = False
-    ranking: list[int] = []  # every match, best first (empty when browsing)
+    correction = None
+    if query.correct and query.text:
+        correction = ranking.correct(
+            query.text,
+            snapshot,
+            visible,
+            vocabulary.words,
+            max_length=builder.max_length,
+            is_word=_real_word_test(),
+        )
+    parsed = builder.build(
+        correction.text if correction else query.text,
+        known=lambda stem: snapshot.visibly_used(stem, visible),
+    )
+    order, q, any_words = _match(snapshot, parsed, visible)
+    if q is not None and not parsed.exact and semantic_enabled():
+        order = ranking.fuse(order, ranking.neighbours(snapshot, parsed, visible))
+    pinned = (
+        []
+        if _names_an_article(snapshot, parsed, visible)
+        else ranking.best_bets(
+            vocabulary.best_bet_matcher, [b.targets for b in vocabulary.best_bets], parsed, snapshot, visible
+        )
+    )
+    if pinned:
+        order = pinned + [d for d in order if d not in pinned]
+    matched = DocSet.of(order) if q is not None else visible
+    return _page_of(
+        query, user, scope, snapshot, parsed, order, matched, q,
+        any_words=any_words and not pinned,
+        best_bets=set(pinned),
+        correction=correction,
+        suggestion=None if q is None else _did_you_mean(snapshot, vocabulary, parsed, visible, query),
+    )  # fmt: skip
+
+
+def _names_an_article(snapshot: Snapshot, parsed, visible: DocSet) -> bool:
+    """True when the words typed are exactly a visible article's title or acronym (it comes first)."""
+    name = normalise_name(parsed.text)
+    return bool(name) and snapshot.has_match(whoosh_query.Term("name", name), visible)
+
+
+def _match(snapshot: Snapshot, parsed, visible: DocSet) -> tuple[list[int], Any, bool]:
+    """The lexical match: every word (best first), or else some words ranked by the information they
+    carry; returns (ranking, the query that matched, whether it was some words only)."""
+    q = ranking.expand_prefixes(parsed.query, snapshot, visible)
     if q is None:
-        matched = visible
-    else:
-        ranking = snapshot.scored(q, visible)
-        if not ranking and parsed.term_count > 1:
-            some_words = parsed.any_words_query
-            ranking = snapshot.scored(some_words, visible) if some_words is not None else []
-            if ranking:
-                q, any_words = some_words, True
-        matched = DocSet.of(ranking)
+        return [], None, False
+    order = snapshot.scored(q, visible)
+    if order or parsed.term_count <= 1:
+        return order, q, False
+    some_words = ranking.expand_prefixes(parsed.any_words_query, snapshot, visible)
+    if some_words is None:
+        return [], q, False
+    order = ranking.by_coverage(snapshot, parsed, snapshot.scored(some_words, visible), visible)
+    return order, (some_words if order else q), bool(order)
 
+
+def _page_of(
+    query: SearchQuery,
+    user: Any,
+    scope: str,
+    snapshot: Snapshot,
+    parsed,
+    order: list[int],
+    matched: DocSet,
+    q,
+    *,
+    any_words: bool,
+    best_bets: set[int],
+    correction,
+    suggestion,
+) -> SearchResults:
+    """Facet counts, one page of hits (rows from the database, snippets from the index) and the notices."""
     facets = facet_registry.facets_for(scope)
     value_docs = {f.name: snapshot.value_docs(f.field) for f in facets}
     selected = {f.name: query.selected(f.name) for f in facets}
@@ -414,14 +521,18 @@ def search(query: SearchQuery, user: Any = None, *, scope: str = "site") -> Sear
     sort = sort or ("relevance" if q is not None else "title")
     start, stop = (page - 1) * per_page, page * per_page
     if sort == "relevance":
-        docnums = list(itertools.islice((d for d in ranking if d in final), start, stop))
+        docnums = list(itertools.islice((d for d in order if d in final), start, stop))
     else:
         docnums = snapshot.in_order(final, sort)[start:stop]
     ids = snapshot.ids(docnums)
     fragments = snapshot.fragments(q, docnums) if q is not None else {}
     rows = _rows(ids, user, scope)
     hits = [
-        SearchHit(article=rows[doc_id], snippet=snippet_html(fragments.get(docnum)))
+        SearchHit(
+            article=rows[doc_id],
+            snippet=snippet_html(fragments.get(docnum)),
+            best_bet=docnum in best_bets,
+        )
         for docnum, doc_id in zip(docnums, ids, strict=True)
         if doc_id in rows
     ]
@@ -431,7 +542,7 @@ def search(query: SearchQuery, user: Any = None, *, scope: str = "site") -> Sear
     page_query = query.with_changes(page=page)
     return SearchResults(
         query=page_query,
-        text=parsed.text,
+        text=correction.original if correction else parsed.text,
         hits=hits,
         total=total,
         page=page,
@@ -443,11 +554,18 @@ def search(query: SearchQuery, user: Any = None, *, scope: str = "site") -> Sear
             for f in facets
         },
         facet_labels={f.name: f.label for f in facets},
-        suggestion=None if q is None else _did_you_mean(snapshot, builder, parsed, visible, page_query),
+        suggestion=suggestion,
         expanded=parsed.expanded,
         truncated=parsed.truncated,
         any_words=any_words,
         is_browse=parsed.query is None,
+        corrected=None
+        if correction is None
+        else {
+            "q": correction.text,
+            "original": correction.original,
+            "url": page_query.url(text=correction.original, correct=False, page=1),
+        },
     )
 
 
@@ -468,33 +586,27 @@ def snippet_html(fragment: Fragment | None) -> Markup:
     return sanitise("".join(parts))
 
 
-def _did_you_mean(snapshot: Snapshot, builder: QueryBuilder, parsed, visible, query: SearchQuery):
-    """A corrected search when a word is unknown to the reader's articles and a close one is known.
-
-    Words are "known" only through documents the reader may see, and a correction is offered only if it
-    finds some of them, so a word that exists only in drafts or internal articles is never proposed.
-    """
-    replacements: dict[tuple[int, int], str] = {}
-    for token in parsed.words:
-        if token.expanded or token.prefix:
-            continue
-        stems = snapshot.stems(token.text)
-        if not stems or all(snapshot.visibly_used(s, visible) for s in stems):
-            continue
-        for candidate in snapshot.corrections(token.text)[:10]:
-            candidate_stems = snapshot.stems(candidate)
-            if candidate_stems and all(snapshot.visibly_used(s, visible) for s in candidate_stems):
-                replacements[(token.start, token.end)] = candidate
-                break
-    if not replacements:
+def _did_you_mean(snapshot: Snapshot, vocabulary: Vocabulary, parsed, visible, query: SearchQuery):
+    """A corrected search, when correction was turned off and a word is unknown to the reader's articles
+    and the glossary: the same vocabulary, and the same rule, as the automatic correction."""
+    if query.correct:
+        return None  # corrections were applied already (and the page says so)
+    correction = ranking.correct(
+        parsed.text,
+        snapshot,
+        visible,
+        vocabulary.words,
+        max_length=vocabulary.builder.max_length,
+        is_word=_real_word_test(),
+    )
+    if correction is None:
         return None
-    corrected = parsed.text
-    for (start, end), word in sorted(replacements.items(), reverse=True):
-        corrected = corrected[:start] + word + corrected[end:]
-    check = builder.build(corrected, known=snapshot.in_lexicon)
-    if check.query is None or not snapshot.has_match(check.query, visible):
+    check = vocabulary.builder.build(correction.text, known=lambda stem: snapshot.visibly_used(stem, visible))
+    if check.query is None or not snapshot.has_match(
+        ranking.expand_prefixes(check.query, snapshot, visible), visible
+    ):
         return None
-    return {"q": check.text, "url": query.url(text=check.text, page=1)}
+    return {"q": check.text, "url": query.url(text=check.text, page=1, correct=True)}
 
 
 def related(article: Article, user: Any = None, limit: int = 4) -> list[Article]:

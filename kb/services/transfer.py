@@ -81,7 +81,14 @@ def export_all() -> dict[str, Any]:
         "tags": _vocabulary(Tag),
         "roles": _vocabulary(RoleType),
         "glossary": [
-            {"term": g.term, "expansion": g.expansion, "aliases": g.aliases, "definition": g.definition}
+            {
+                "term": g.term,
+                "kind": g.kind,
+                "expansion": g.expansion,
+                "aliases": g.aliases,
+                "definition": g.definition,
+                "targets": g.targets,
+            }
             for g in glossary
         ],
         "articles": exported,
@@ -121,6 +128,7 @@ def import_all(document: dict[str, Any]) -> tuple[list[str], list[str]]:
     known_terms = set(db.session.scalars(select(GlossaryTerm.term)))
     for entry in document.get("glossary", []):
         if entry["term"] not in known_terms:
+            entry = {"kind": "acronym" if entry.get("expansion") else "term", **entry}
             db.session.add(GlossaryTerm(**entry))
     db.session.flush()
 

@@ -85,11 +85,13 @@ def search_json(found: SearchResults) -> dict:
                 "tags": [tag.slug for tag in hit.article.tags],
                 "area": hit.article.area.slug,
                 "roles": [role.slug for role in hit.article.role_types],
+                "best_bet": hit.best_bet,
             }
             for hit in found.hits
         ],
         "facets": found.facets,
         "suggestion": found.suggestion,
+        "corrected": found.corrected,
         "expanded": found.expanded,
         "truncated": found.truncated,
         "any_words": found.any_words,
