@@ -145,7 +145,8 @@ def new() -> Response | str | tuple[str, int]:
     if request.method == "POST":
         audience = _wanted_preview()
         if audience:
-            preview = _preview(form.article_data(Kind.CAPABILITY.value), audience, None)
+            if form.within_limits():
+                preview = _preview(form.article_data(Kind.CAPABILITY.value), audience, None)
         elif form.validate():
             try:
                 article = articles.create_article(
@@ -198,7 +199,9 @@ def edit(slug: str) -> Response | str | tuple[str, int]:
     form = _article_form(article)
     audience = _wanted_preview()
     if audience:
-        preview = _preview(form.article_data(article.kind), audience, article)
+        preview = (
+            _preview(form.article_data(article.kind), audience, article) if form.within_limits() else None
+        )
         return render_template("editor/form.html", form=form, article=article, preview=preview, **_hints())
     if form.started_from_version is None or form.started_from_version != article.version:
         return _conflict(article, form)
