@@ -22,6 +22,7 @@ class ConfigurationError(RuntimeError):
 class Defaults:
     ENV = "development"
     INDEX_DIR = str(PROJECT_ROOT / "index")
+    CONTENT_DIR = str(Path(__file__).resolve().parent / "content")  # what `kb seed` loads
     DATABASE_URL: str | None = None  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SESSION_COOKIE_HTTPONLY = True

@@ -261,6 +261,21 @@ class ArticleForm(FlaskForm):
                 valid = False
         return valid
 
+    def within_limits(self) -> bool:
+        """Check only the fields' length limits (what a preview needs: an unfinished article may be
+        previewed, an oversized one may not, so a preview costs no more than a save)."""
+        fits = True
+        for field in self:
+            for validator in field.validators:
+                if not isinstance(validator, Length):
+                    continue
+                try:
+                    validator(self, field)
+                except ValidationError as exc:
+                    field.errors = [*field.errors, str(exc)]
+                    fits = False
+        return fits
+
     @property
     def started_from_version(self) -> int | None:
         """The version the form was loaded from, or None if it is missing or not a number (a conflict)."""

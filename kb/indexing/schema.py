@@ -29,6 +29,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
 from kb.indexing import semantic
+from kb.rendering import plain_text  # the index holds the words the page shows
 
 # Bump when the schema or the analysis changes: an index built by older code is then rebuilt at start.
 SCHEMA_VERSION = 4
@@ -232,39 +233,6 @@ def normalise_name(text: str) -> str:
     """Lower-case, accent-free words joined by single spaces: how names are compared."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return " ".join(re.findall(r"[a-z0-9&]+", folded))
-
-
-# Markdown is reduced to its words with a few regular expressions: fast enough to index thousands of
-# articles, and snippets show prose rather than link targets or emphasis marks.
-_MD_IMAGE_OR_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^>]*)>")
-_MD_HTML = re.compile(r"<[^>]{0,200}>")
-_MD_LINE_MARKERS = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d{1,3}[.)][ \t]+)", re.M)
-_MD_TABLE_RULE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{2,}:?[ \t]*\|?)+[ \t]*$", re.M)
-_MD_INLINE_MARKS = re.compile(r"(\*\*|__|\*|`+|~~|(?<!\w)_|_(?!\w))")
-_SPACES = re.compile(r"[ \t]+")
-_BLANK_LINES = re.compile(r"\n{2,}")
-
-
-_MD_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+(.*?)[ \t#]*$", re.M)
-
-
-def plain_text(markdown: str) -> str:
-    """The readable words of a Markdown text, paragraphs kept on their own lines.
-
-    Headings get a full stop, so that a snippet running across one still reads as sentences.
-    """
-    text = (markdown or "").replace("\r\n", "\n")
-    text = _MD_HEADING.sub(lambda m: m.group(1) + ("" if m.group(1)[-1:] in ".?!:" else "."), text)
-    text = _MD_IMAGE_OR_LINK.sub(r"\1", text)
-    text = _MD_AUTOLINK.sub(r"\1", text)
-    text = _MD_HTML.sub(" ", text)
-    text = _MD_TABLE_RULE.sub("", text)
-    text = _MD_LINE_MARKERS.sub("", text)
-    text = _MD_INLINE_MARKS.sub("", text)
-    text = text.replace("|", " ")
-    text = _SPACES.sub(" ", text)
-    return _BLANK_LINES.sub("\n", text).strip()
 
 
 def document_for(article: Any) -> dict[str, Any]:

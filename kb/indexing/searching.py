@@ -12,6 +12,7 @@ only the small segment's: the big one's are reused with its deleted documents ma
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -450,30 +451,51 @@ class Snapshot:
 
 
 def best_fragment(text: str, marks: list[tuple[int, int, bytes]]) -> Fragment:
-    """The window of ``text`` with the most distinct matched terms (then the most matches)."""
-    marks = sorted({(s, e, t) for s, e, t in marks if 0 <= s < e <= len(text)})
+    """The window of ``text`` with the most distinct matched terms (then the most matches).
+
+    One pass over the matches with a sliding window (linear in their number, however many there are), and
+    a match longer than the window (a 10,000-letter word) is shown clipped to the window's length.
+    """
+    # Postings come in text order, so this sort is a linear pass (timsort keeps runs); a set would shuffle.
+    marks = sorted(dict.fromkeys((s, e, t) for s, e, t in marks if 0 <= s < e <= len(text)))
     if not marks:
         return Fragment(text[:SNIPPET_LENGTH], (), False, len(text) > SNIPPET_LENGTH)
-    best = (0, 0, 0, 0)  # distinct terms, matches, -first start, first index
-    for i, (start, _end, _term) in enumerate(marks):
-        window = [m for m in marks[i:] if m[1] - start <= SNIPPET_LENGTH]
-        score = (len({m[2] for m in window}), len(window), -start, i)
+    best = (0, 0, 0)  # distinct terms, matches, index of the window's first match
+    best_stop = 1
+    counts: dict[bytes, int] = {}
+    stop = 0  # the window of marks[i] is marks[i:stop]: it always holds marks[i] itself
+    for i, (start, _end, term) in enumerate(marks):
+        if stop <= i:
+            counts.clear()
+            stop = i
+        while stop < len(marks) and (stop == i or marks[stop][1] - start <= SNIPPET_LENGTH):
+            counts[marks[stop][2]] = counts.get(marks[stop][2], 0) + 1
+            stop += 1
+        score = (len(counts), stop - i, i)
         if score[:2] > best[:2]:
-            best = score
-    first = marks[best[3]]
-    window = [m for m in marks[best[3] :] if m[1] - first[0] <= SNIPPET_LENGTH]
-    last_end = window[-1][1]
-    slack = max(0, SNIPPET_LENGTH - (last_end - first[0]))
-    start = max(0, first[0] - min(slack // 2, 80))
-    end = min(len(text), max(last_end, start + SNIPPET_LENGTH))
-    # Start and end on word boundaries rather than mid-word.
-    if start > 0:
-        space = text.find(" ", start, first[0])
-        start = space + 1 if space != -1 else start
-    if end < len(text):
-        space = text.rfind(" ", last_end, end)
-        end = space if space != -1 else end
-    kept = tuple((s - start, e - start) for s, e, _ in marks if s >= start and e <= end)
+            best, best_stop = score, stop
+        counts[term] -= 1
+        if not counts[term]:
+            del counts[term]
+    first = marks[best[2]]
+    last_end = max(m[1] for m in marks[best[2] : best_stop])
+    if last_end - first[0] > SNIPPET_LENGTH:  # one match longer than the window: show its beginning
+        start, end = first[0], first[0] + SNIPPET_LENGTH
+    else:
+        slack = SNIPPET_LENGTH - (last_end - first[0])
+        start = max(0, first[0] - min(slack // 2, 80))
+        end = min(len(text), max(last_end, start + SNIPPET_LENGTH))
+        # Start and end on word boundaries rather than mid-word.
+        if start > 0:
+            space = text.find(" ", start, first[0])
+            start = space + 1 if space != -1 else start
+        if end < len(text):
+            space = text.rfind(" ", last_end, end)
+            end = space if space != -1 else end
+    # Marks are sorted by start: those in the passage begin before its end, from shortly before the window.
+    stop = bisect.bisect_left(marks, (end,))
+    begin = bisect.bisect_left(marks, (start - SNIPPET_LENGTH,), hi=best[2])
+    kept = tuple((max(s, start) - start, min(e, end) - start) for s, e, _ in marks[begin:stop] if e > start)
     return Fragment(text[start:end], _merge(kept), start > 0, end < len(text))
 
 

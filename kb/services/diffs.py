@@ -37,6 +37,11 @@ CONFLICT_MIDDLE = "======= current version"
 CONFLICT_END = ">>>>>>> end of conflict"
 
 _TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+# difflib's matcher takes time proportional to the product of the two lengths when lines (or words)
+# repeat, so a body of 100,000 blank lines would hang a diff or a conflict page. What is left once the
+# common beginning and end are set aside is matched only while that product stays under this budget (a
+# fraction of a second); beyond it, the rest is shown as one changed block: still a correct diff.
+MATCH_BUDGET = 1_000_000
 
 
 @dataclass
@@ -81,13 +86,46 @@ def _lines(text: str | None) -> list[str]:
     return normalise_newlines(text or "").split("\n") if text else []
 
 
+def _matching_blocks(a: list[str], b: list[str]) -> list[tuple[int, int, int]]:
+    """``(i, j, n)`` for each run where ``a[i:i+n] == b[j:j+n]``, in order, ending with
+    ``(len(a), len(b), 0)`` (as difflib's), in time linear in the lengths beyond ``MATCH_BUDGET``."""
+    limit = min(len(a), len(b))
+    prefix = 0
+    while prefix < limit and a[prefix] == b[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and a[len(a) - 1 - suffix] == b[len(b) - 1 - suffix]:
+        suffix += 1
+    a_rest, b_rest = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
+    blocks = [(0, 0, prefix)] if prefix else []
+    if a_rest and b_rest and len(a_rest) * len(b_rest) <= MATCH_BUDGET:
+        matcher = SequenceMatcher(None, a_rest, b_rest, autojunk=False)
+        blocks.extend((m.a + prefix, m.b + prefix, m.size) for m in matcher.get_matching_blocks() if m.size)
+    if suffix:
+        blocks.append((len(a) - suffix, len(b) - suffix, suffix))
+    blocks.append((len(a), len(b), 0))
+    return blocks
+
+
+def _opcodes(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib-style opcodes (``equal``, ``replace``, ``delete``, ``insert``) from ``_matching_blocks``."""
+    ops: list[tuple[str, int, int, int, int]] = []
+    i = j = 0
+    for ai, bj, size in _matching_blocks(a, b):
+        if i < ai or j < bj:
+            ops.append(("replace" if i < ai and j < bj else "delete" if i < ai else "insert", i, ai, j, bj))
+        if size:
+            ops.append(("equal", ai, ai + size, bj, bj + size))
+        i, j = ai + size, bj + size
+    return ops
+
+
 def _intraline(old: str, new: str) -> tuple[list[Segment], list[Segment]]:
     """Mark the words that differ between two versions of one line."""
     old_tokens, new_tokens = _TOKEN.findall(old), _TOKEN.findall(new)
     left: list[Segment] = []
     right: list[Segment] = []
-    matcher = SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(old_tokens, new_tokens):
         if i2 > i1:
             left.append(Segment("".join(old_tokens[i1:i2]), tag != "equal"))
         if j2 > j1:
@@ -103,8 +141,7 @@ def compare_text(old: str | None, new: str | None, *, context: int | None = None
     """
     old_lines, new_lines = _lines(old), _lines(new)
     rows: list[DiffRow] = []
-    matcher = SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(old_lines, new_lines):
         if tag == "equal":
             rows.extend(
                 DiffRow("equal", i + 1, [Segment(old_lines[i])], j + 1, [Segment(new_lines[j])])
@@ -180,8 +217,7 @@ def compare_snapshots(
 
 
 def _matches(base: list[str], other: list[str]) -> dict[int, int]:
-    matcher = SequenceMatcher(None, base, other, autojunk=False)
-    return {block.a + n: block.b + n for block in matcher.get_matching_blocks() for n in range(block.size)}
+    return {i + n: j + n for i, j, size in _matching_blocks(base, other) for n in range(size)}
 
 
 @dataclass

@@ -109,11 +109,15 @@ class _AcronymMarker(HTMLParser):
         position = 0
         for match in self.pattern.finditer(data):
             acronym = self.by_term[match.group(0)]
-            before, after = data[: match.start()], data[match.end() :]
             pieces.append(escape(data[position : match.start()], quote=False))
             pieces.append(f'<abbr title="{escape(acronym.expansion)}">{escape(acronym.term)}</abbr>')
             if not in_heading and acronym.term not in self.explained:
                 self.explained.add(acronym.term)
+                # Only the text near the acronym can spell it out: slicing the whole rest of the text
+                # for each use would make a long body with many acronyms quadratic.
+                reach = CONTEXT_CHARS + max(map(len, acronym.spelt_out), default=0)
+                before = data[max(0, match.start() - reach) : match.start()]
+                after = data[match.end() : match.end() + reach]
                 if not self._spelt_out(acronym, self.recent_text + before, after):
                     in_brackets = before.rstrip().endswith("(") and after.lstrip().startswith(")")
                     expansion = escape(acronym.expansion, quote=False)

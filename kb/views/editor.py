@@ -147,7 +147,8 @@ def new() -> Response | str | tuple[str, int]:
     if request.method == "POST":
         audience = _wanted_preview()
         if audience:
-            preview = _preview(form.article_data(Kind.CAPABILITY.value), audience, None)
+            if form.within_limits():
+                preview = _preview(form.article_data(Kind.CAPABILITY.value), audience, None)
         elif form.validate():
             status = form.status_for(request.form.get("action", ""), None)
             try:
@@ -222,7 +223,9 @@ def edit(slug: str) -> Response | str | tuple[str, int]:
     form = _article_form(article)
     audience = _wanted_preview()
     if audience:
-        preview = _preview(form.article_data(article.kind), audience, article)
+        preview = (
+            _preview(form.article_data(article.kind), audience, article) if form.within_limits() else None
+        )
         return _form_page(form, article, preview=preview)
     if form.started_from_version is None or form.started_from_version != article.version:
         return _conflict(article, form)
