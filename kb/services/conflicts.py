@@ -14,12 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kb import article_fields
 from kb.models import Article, Revision
 from kb.services import articles, diffs
 from kb.services.diffs import EDIT_BOTH, KEEP_MINE, KEEP_THEIRS, FieldChoice
 
 # The fields an editor settles on the page. Status is the button they press; kind is never edited.
-CHOICE_FIELDS = tuple(name for name in diffs.FIELD_LABELS if name not in {"status", "kind"})
+CHOICE_FIELDS = article_fields.EDITABLE_FIELDS
 PICKS = (KEEP_MINE, KEEP_THEIRS, EDIT_BOTH)
 
 
