@@ -83,6 +83,12 @@ def open_conflict(article: Article, mine: dict[str, Any], base_number: int | Non
     )
 
 
+def differing_fields(article: Article, mine: dict[str, Any]) -> list[str]:
+    """The editable fields where ``mine`` differs from the article's working copy, in form order."""
+    theirs = articles.working_data(article).snapshot()
+    return [name for name in CHOICE_FIELDS if (mine.get(name) or None) != (theirs.get(name) or None)]
+
+
 def decode_mine(text: str | None) -> dict[str, Any] | None:
     """The editor's snapshot carried by the conflict page, or None if there is none (a normal save)."""
     if not text:
