@@ -175,3 +175,17 @@ def test_an_internal_article_takes_no_feedback_from_a_candidate(app, anonymous):
     article.visibility = "internal"
     db.session.commit()
     assert anonymous.post("/capabilities/gateway/feedback", data={"helpful": "yes"}).status_code == 404
+
+
+def test_events_of_different_days_fold_into_one_month(app):
+    first = (utcnow().date() - timedelta(days=200)).replace(day=15)
+    for day, results in ((first, 0), (first.replace(day=16), 3)):
+        db.session.add(
+            SearchEvent(day=day, query="cyber", results=results, opened_rank=None, role_class="staff")
+        )
+    db.session.commit()
+    assert insights.prune() == 2
+    rows = list(db.session.scalars(select(SearchAggregate)))
+    assert [(r.month, r.searches, r.zero_results, r.role_class) for r in rows] == [
+        (first.replace(day=1), 2, 1, "staff")
+    ]
