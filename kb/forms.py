@@ -29,6 +29,7 @@ try:
 except ImportError:  # WTForms before 3.3 takes plain (value, label) pairs
     SelectChoice = None
 
+from kb.article_fields import PROSE_FIELDS, limit
 from kb.models import Status, UserRole, Visibility
 from kb.services.articles import ArticleData
 from kb.services.diffs import has_conflict_markers, normalise_newlines
@@ -136,7 +137,12 @@ VISIBILITY_HINTS = {
     Visibility.PUBLIC.value: "Candidates and everyone else can read it.",
     Visibility.INTERNAL.value: "Only signed-in staff can read it.",
 }
-TEXT_FIELDS_THAT_MAY_HOLD_MERGES = ("summary", "body", "contact_public", "contact_internal")
+TEXT_FIELDS_THAT_MAY_HOLD_MERGES = PROSE_FIELDS
+
+
+def _limit(name: str, what: str) -> Length:
+    """The declared character limit of an article field, with its error message."""
+    return Length(max=limit(name), message=f"{what} must be {limit(name):,} characters or fewer")
 
 
 class ArticleForm(FlaskForm):
@@ -144,26 +150,26 @@ class ArticleForm(FlaskForm):
         "Title",
         [
             InputRequired("Enter a title"),
-            Length(max=200, message="The title must be 200 characters or fewer"),
+            _limit("title", "The title"),
         ],
         filters=[_strip],
     )
     acronym = StringField(
         "Acronym (optional)",
-        [Optional(), Length(max=40, message="The acronym must be 40 characters or fewer")],
+        [Optional(), _limit("acronym", "The acronym")],
         filters=[_strip],
     )
     summary = TextAreaField(
         "Summary",
         [
             InputRequired("Enter a summary"),
-            Length(max=300, message="The summary must be 300 characters or fewer"),
+            _limit("summary", "The summary"),
         ],
         filters=[_strip, _newlines],
     )
     body = TextAreaField(
         "Body",
-        [Length(max=100_000, message="The body must be 100,000 characters or fewer")],
+        [_limit("body", "The body")],
         filters=[_newlines],
     )
     area = SelectField("Area", [InputRequired("Select an area")], validate_choice=False)
@@ -172,17 +178,17 @@ class ArticleForm(FlaskForm):
     roles = MultiCheckboxField("Role types", validate_choice=False)
     partners = TextAreaField(
         "Partners (optional)",
-        [Length(max=2000, message="The partners must be 2,000 characters or fewer")],
+        [_limit("partners", "The partners")],
         filters=[_newlines],
     )
     contact_public = TextAreaField(
         "Public contact (optional)",
-        [Length(max=5000, message="The public contact must be 5,000 characters or fewer")],
+        [_limit("contact_public", "The public contact")],
         filters=[_newlines],
     )
     contact_internal = TextAreaField(
         "Internal contact (optional, staff only)",
-        [Length(max=5000, message="The internal contact must be 5,000 characters or fewer")],
+        [_limit("contact_internal", "The internal contact")],
         filters=[_newlines],
     )
     visibility = RadioField(

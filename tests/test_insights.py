@@ -123,18 +123,28 @@ def test_old_events_are_folded_into_monthly_counts_and_deleted(app):
 
 
 def test_was_this_page_helpful_keeps_an_answer_and_an_escaped_comment(app, anonymous, client, auth):
-    page = soup(anonymous.get("/capabilities/gateway"))
-    form = page.select_one("#feedback form")
+    response = anonymous.get("/capabilities/gateway")
+    assert "Set-Cookie" not in response.headers  # reading sets no cookie; only answering does
+    compressed = anonymous.get("/capabilities/gateway", headers={"Accept-Encoding": "gzip"})
+    assert compressed.headers.get("Content-Encoding") == "gzip"  # no CSRF token, so still compressed
+    form = soup(response).select_one("#feedback form")
+    assert form["method"] == "get"
     assert [b["value"] for b in form.select("button[name=helpful]")] == ["yes", "no"]
-    response = anonymous.post(
-        form["action"].split("#")[0], data={"helpful": "no", "comment": "<b>Out of date</b>"}
-    )
+    ask = soup(anonymous.get(form["action"], query_string={"helpful": "no"}))
+    assert ask.h1.get_text() == "Sorry this page did not help"
+    sent = {i["name"]: i.get("value", "") for i in ask.select("main form input")}
+    assert sent["helpful"] == "no"
+    assert db.session.scalar(select(func.count(PageFeedback.id))) == 0  # asking stored nothing
+    response = anonymous.post(form["action"], data={**sent, "comment": "<b>Out of date</b>"})
     assert response.status_code == 303
     answer = db.session.scalar(select(PageFeedback))
     assert (answer.helpful, answer.comment) == (False, "<b>Out of date</b>")
     assert {c.key for c in inspect(PageFeedback).columns} == {"id", "article_id", "day", "helpful", "comment"}
     bad = anonymous.post("/capabilities/gateway/feedback", data={"helpful": "maybe"})
     assert bad.status_code == 200 and "Select yes or no" in bad.get_data(as_text=True)
+    assert anonymous.get("/capabilities/gateway/feedback?helpful=maybe").status_code == 303
+    too_long = anonymous.post("/capabilities/gateway/feedback", data={"helpful": "yes", "comment": "x" * 600})
+    assert "Your comment must be 500 characters or fewer" in too_long.get_data(as_text=True)
 
     auth.login("editor")
     reviews_page = client.get("/editor/reviews").get_data(as_text=True)
@@ -165,3 +175,17 @@ def test_an_internal_article_takes_no_feedback_from_a_candidate(app, anonymous):
     article.visibility = "internal"
     db.session.commit()
     assert anonymous.post("/capabilities/gateway/feedback", data={"helpful": "yes"}).status_code == 404
+
+
+def test_events_of_different_days_fold_into_one_month(app):
+    first = (utcnow().date() - timedelta(days=200)).replace(day=15)
+    for day, results in ((first, 0), (first.replace(day=16), 3)):
+        db.session.add(
+            SearchEvent(day=day, query="cyber", results=results, opened_rank=None, role_class="staff")
+        )
+    db.session.commit()
+    assert insights.prune() == 2
+    rows = list(db.session.scalars(select(SearchAggregate)))
+    assert [(r.month, r.searches, r.zero_results, r.role_class) for r in rows] == [
+        (first.replace(day=1), 2, 1, "staff")
+    ]

@@ -127,3 +127,23 @@ def test_review_report_lists_what_is_overdue(app, runner):
     lines = result.output.splitlines()
     assert lines[0] == "1 article overdue for review:"
     assert "Gateway" in lines[1] and "https://kb.example/editor/articles/gateway/edit" in lines[1]
+
+
+def test_a_review_while_someone_edits_is_not_a_conflict(client, editor):
+    edit_page = soup(client.get("/editor/articles/gateway/edit"))
+    article = articles.get_by_slug("gateway")
+    articles.mark_reviewed(article, author=editor, expected_version=article.version)
+    # The form's text equals the current text: saving loses nothing, so it saves.
+    assert (
+        post_form(client, "/editor/articles/gateway/edit", form_values(edit_page), "publish").status_code
+        == 303
+    )
+    # But a real difference from a colleague is still a conflict.
+    values = form_values(soup(client.get("/editor/articles/gateway/edit")))
+    article = articles.get_by_slug("gateway")
+    from kb.services.articles import ArticleData
+
+    changed = ArticleData.from_article(article)
+    changed.summary = "A colleague's summary."
+    articles.save_edit(article, changed, expected_version=article.version, author=None)
+    assert post_form(client, "/editor/articles/gateway/edit", values, "publish").status_code == 409

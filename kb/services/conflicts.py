@@ -14,12 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kb import article_fields
 from kb.models import Article, Revision
 from kb.services import articles, diffs
 from kb.services.diffs import EDIT_BOTH, KEEP_MINE, KEEP_THEIRS, FieldChoice
 
 # The fields an editor settles on the page. Status is the button they press; kind is never edited.
-CHOICE_FIELDS = tuple(name for name in diffs.FIELD_LABELS if name not in {"status", "kind"})
+CHOICE_FIELDS = article_fields.EDITABLE_FIELDS
 PICKS = (KEEP_MINE, KEEP_THEIRS, EDIT_BOTH)
 
 
@@ -80,6 +81,12 @@ def open_conflict(article: Article, mine: dict[str, Any], base_number: int | Non
     return Conflict(
         article, mine, theirs, base.number if base else None, choices, articles.latest_revision(article)
     )
+
+
+def differing_fields(article: Article, mine: dict[str, Any]) -> list[str]:
+    """The editable fields where ``mine`` differs from the article's working copy, in form order."""
+    theirs = articles.working_data(article).snapshot()
+    return [name for name in CHOICE_FIELDS if (mine.get(name) or None) != (theirs.get(name) or None)]
 
 
 def decode_mine(text: str | None) -> dict[str, Any] | None:

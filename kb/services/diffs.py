@@ -11,24 +11,11 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
+from kb import article_fields
+
 # The fields an editor sees, in form order, with the label used on diff and conflict pages.
-FIELD_LABELS: dict[str, str] = {
-    "title": "Title",
-    "acronym": "Acronym",
-    "summary": "Summary",
-    "body": "Body",
-    "area": "Area",
-    "parent": "Parent capability",
-    "tags": "Tags",
-    "roles": "Role types",
-    "partners": "Partners",
-    "contact_public": "Public contact",
-    "contact_internal": "Internal contact (staff only)",
-    "visibility": "Visibility",
-    "status": "Status",
-    "kind": "Kind",
-}
-LIST_FIELDS = frozenset({"tags", "roles", "partners"})
+FIELD_LABELS: dict[str, str] = article_fields.FIELD_LABELS
+LIST_FIELDS = article_fields.LIST_FIELDS
 
 # Marker lines written into a merged text where both sides changed the same lines. They are distinctive
 # enough that the editor form can refuse to save a text that still holds one.
@@ -313,7 +300,7 @@ def merge_snapshots(
             result = [v for v in their_value or [] if v in my_list or v not in base_list]
             result += [v for v in my_list if v not in base_list and v not in result]
             merged[name] = result
-        elif name in {"body", "summary", "contact_public", "contact_internal"} and base is not None:
+        elif name in MERGEABLE_TEXT and base is not None:
             text = merge_text(_as_text(base_value), _as_text(my_value), _as_text(their_value))
             merged[name] = text.text
             if text.conflicts:
@@ -326,8 +313,7 @@ def merge_snapshots(
 # --- Resolving a conflict field by field ----------------------------------------------------------
 
 KEEP_MINE, KEEP_THEIRS, EDIT_BOTH = "mine", "theirs", "both"
-TEXT_FIELDS = ("title", "acronym", "summary", "body", "contact_public", "contact_internal")
-MERGEABLE_TEXT = frozenset({"body", "summary", "contact_public", "contact_internal"})
+MERGEABLE_TEXT = frozenset(article_fields.PROSE_FIELDS)
 
 
 @dataclass

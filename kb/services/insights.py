@@ -185,14 +185,10 @@ def prune(today: date | None = None) -> int:
     daily view counts of the same age). Returns the number of events folded."""
     today = today or _today()
     cutoff = today - timedelta(days=retention_days())
-    month = (
-        func.strftime("%Y-%m-01", SearchEvent.day)
-        if _is_sqlite()
-        else func.date_trunc("month", SearchEvent.day)
-    )
+    # Grouped by day in SQL and folded into months here: the same on SQLite and PostgreSQL.
     rows = db.session.execute(
         select(
-            month.label("month"),
+            SearchEvent.day,
             SearchEvent.query,
             SearchEvent.role_class,
             func.count(SearchEvent.id),
@@ -200,13 +196,16 @@ def prune(today: date | None = None) -> int:
             func.sum(case((SearchEvent.opened_rank.is_not(None), 1), else_=0)),
         )
         .where(SearchEvent.day < cutoff)
-        .group_by("month", SearchEvent.query, SearchEvent.role_class)
+        .group_by(SearchEvent.day, SearchEvent.query, SearchEvent.role_class)
     ).all()
+    months: dict[tuple[date, str, str], list[int]] = {}
+    for day, query, role, searches, zero, opened in rows:
+        counts = months.setdefault((day.replace(day=1), query, role), [0, 0, 0])
+        counts[0] += int(searches)
+        counts[1] += int(zero or 0)
+        counts[2] += int(opened or 0)
     folded = 0
-    for month_value, query, role, searches, zero, opened in rows:
-        first = month_value if isinstance(month_value, date) else date.fromisoformat(str(month_value)[:10])
-        if hasattr(first, "date"):
-            first = first.date()
+    for (first, query, role), (searches, zero, opened) in months.items():
         row = db.session.scalar(
             select(SearchAggregate).where(
                 SearchAggregate.month == first,
@@ -220,8 +219,8 @@ def prune(today: date | None = None) -> int:
             )
             db.session.add(row)
         row.searches += searches
-        row.zero_results += int(zero or 0)
-        row.opened += int(opened or 0)
+        row.zero_results += zero
+        row.opened += opened
         folded += searches
     db.session.execute(delete(SearchEvent).where(SearchEvent.day < cutoff))
     db.session.execute(delete(ArticleView).where(ArticleView.day < cutoff))
@@ -229,10 +228,6 @@ def prune(today: date | None = None) -> int:
     db.session.execute(delete(PageFeedback).where(PageFeedback.day < today - timedelta(days=365)))
     _commit_quietly()
     return folded
-
-
-def _is_sqlite() -> bool:
-    return db.engine.dialect.name == "sqlite"
 
 
 # --- What editors see -----------------------------------------------------------------------------

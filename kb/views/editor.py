@@ -227,8 +227,13 @@ def edit(slug: str) -> Response | str | tuple[str, int]:
             _preview(form.article_data(article.kind), audience, article) if form.within_limits() else None
         )
         return _form_page(form, article, preview=preview)
-    if form.started_from_version is None or form.started_from_version != article.version:
-        return _conflict(article, form)
+    expected = form.started_from_version
+    if expected is None or expected != article.version:
+        if expected is None or conflicts.differing_fields(
+            article, form.article_data(article.kind).snapshot()
+        ):
+            return _conflict(article, form)
+        expected = article.version  # the newer version changed nothing the form holds (a review, say)
     mine = conflicts.decode_mine(form.conflict_mine.data)
     if mine is not None:  # a save from the conflict page: apply the editor's choice for each field
         conflict = conflicts.open_conflict(article, mine, parse_number(form.conflict_base.data))
@@ -246,7 +251,7 @@ def edit(slug: str) -> Response | str | tuple[str, int]:
         articles.save_edit(
             article,
             form.article_data(article.kind, status),
-            expected_version=form.started_from_version,
+            expected_version=expected,
             author=_user(),
             note=form.note.data or "",
         )

@@ -46,10 +46,6 @@ def article(slug: str) -> str:
     if item is None:
         abort(404)
     insights.record_view(item, request.referrer)
-    return _article_page(item, FeedbackForm(formdata=None) if insights.enabled() else None)
-
-
-def _article_page(item: Article, feedback: FeedbackForm | None) -> str:
     parent = item.parent if item.parent is not None and can_read(item.parent) else None
     return render_template(
         "public/article.html",
@@ -57,7 +53,7 @@ def _article_page(item: Article, feedback: FeedbackForm | None) -> str:
         parent=parent,
         children=catalogue.readable_children(item),
         related=search.related(item),
-        feedback=feedback,
+        feedback=insights.enabled(),
     )
 
 
@@ -65,18 +61,24 @@ def _feedback_limit() -> str:
     return current_app.config["FEEDBACK_RATE_LIMIT"]
 
 
-@bp.post("/capabilities/<slug>/feedback")
+@bp.route("/capabilities/<slug>/feedback", methods=["GET", "POST"])
 @access(PUBLIC)
-@limiter.limit(_feedback_limit)
+@limiter.limit(_feedback_limit, methods=["POST"])
 def feedback(slug: str) -> Response | str:
-    """Take an answer to "Was this page helpful?" (yes or no, an optional comment) for the owner."""
+    """Answer "Was this page helpful?": the article's Yes/No buttons open this page, which takes an
+    optional comment and sends the answer (POST, CSRF). Reading an article sets no cookie; only
+    answering does."""
     item = catalogue.readable_article(slug)
     if item is None or not insights.enabled():
         abort(404)
-    form = FeedbackForm()
-    form.helpful.data = request.form.get("helpful", "")
+    form = FeedbackForm() if request.method == "POST" else FeedbackForm(formdata=None)
+    if request.method == "GET":
+        form.helpful.data = request.args.get("helpful", "")
+        if form.helpful.data not in {"yes", "no"}:
+            return redirect(url_for(".article", slug=slug) + "#feedback", 303)
+        return render_template("public/feedback.html", article=item, form=form)
     if not form.validate():
-        return _article_page(item, form)
+        return render_template("public/feedback.html", article=item, form=form)
     insights.record_feedback(item, helpful=form.helpful.data == "yes", comment=form.comment.data or "")
     flash("Thank you. Your answer helps us keep this page right.", "success")
     return redirect(url_for(".article", slug=slug) + "#feedback", 303)

@@ -45,7 +45,7 @@ def editor_form_with_errors(page, server):
     sign_in_as_editor(page, server)
     response = page.goto("/editor/articles/new")
     assert response is not None and response.status == 200
-    page.click("button[name=action][value=save]")
+    page.click("button[name=action][value=draft]")
     page.wait_for_selector(".error-summary")
 
 

@@ -264,3 +264,18 @@ def test_the_toolbar_inserts_plain_markdown_and_the_live_preview_follows(editors
     page.get_by_role("radio", name="Signed-in staff").check()
     expect(preview.locator("main")).to_contain_text("Desk line 4321")
     first.accessible()
+
+
+def test_a_reader_answers_was_this_page_helpful(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 320, "height": 800})
+    page = context.new_page()
+    page.goto("/capabilities/gateway")
+    page.locator("#feedback").get_by_role("button", name=re.compile(r"^No")).click()
+    expect(page.locator("h1")).to_have_text("Sorry this page did not help")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert axe_violations(page) == []
+    page.fill("#comment", "The phone number is out of date.")
+    page.get_by_role("button", name="Send your answer").click()
+    expect(page.locator(".notice--success")).to_contain_text("Thank you")
+    assert axe_violations(page) == []
+    context.close()
