@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint bench bench-http relevance install install-test screenshots clean
+.PHONY: run test test-postgres lint bench bench-http relevance install install-test screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ lint: install-test
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The whole suite again on PostgreSQL: KB_TEST_DATABASE_URL names a server where the account may create
+# databases (each test gets its own, dropped at the end); a server that cannot be reached is a failure.
+test-postgres: install-test
+	@test -n "$(KB_TEST_DATABASE_URL)" || { echo "test-postgres: set KB_TEST_DATABASE_URL, e.g. postgresql+psycopg://postgres@/postgres?host=/tmp/pg"; exit 1; }
+	KB_TEST_DATABASE_URL='$(KB_TEST_DATABASE_URL)' KB_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The README's screenshots (docs/screenshots/), from a freshly seeded copy in Debian's chromium.
 screenshots: install-test

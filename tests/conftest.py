@@ -11,6 +11,7 @@ from flask_migrate import upgrade
 from kb import create_app
 from kb.extensions import db
 from kb.services import content, search, users
+from tests import databases
 
 PASSWORD = "correct horse battery staple"
 
@@ -25,7 +26,15 @@ def make_app(instance: Path, **overrides):
         "RATELIMIT_ENABLED": False,
     }
     config.update(overrides)
+    if databases.using_postgres() and "DATABASE_URL" not in overrides:
+        config["DATABASE_URL"] = databases.database_url_for(instance)
     return create_app(config)
+
+
+def pytest_sessionstart(session):
+    problem = databases.check_server()
+    if problem:
+        pytest.exit(problem, returncode=1)
 
 
 @pytest.fixture(scope="session")
