@@ -25,6 +25,9 @@ def make_app(instance: Path, **overrides):
         "RATELIMIT_ENABLED": False,
     }
     config.update(overrides)
+    if config.get("ENV") == "production":
+        # Production refuses to start without a public host name, as a real deployment would.
+        config.setdefault("SERVER_NAME", "kb.example.police.uk")
     return create_app(config)
 
 
