@@ -52,7 +52,8 @@ def content_security_policy(nonce: str) -> str:
         "default-src": "'self'",
         "script-src": f"'self' 'nonce-{nonce}'",
         "style-src": f"'self' 'nonce-{nonce}'",
-        "img-src": "'self'",
+        # data: images cannot run code; a locally rendered QR code or icon may come as one.
+        "img-src": "'self' data:",
         "font-src": "'self'",
         "connect-src": "'self'",
         "object-src": "'none'",
