@@ -10,6 +10,7 @@ from flask import Flask
 
 from kb import config as kb_config
 from kb.extensions import csrf, db, limiter, login_manager, migrate
+from kb.hosts import KnowledgeBaseApp
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -18,7 +19,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     :raise kb.config.ConfigurationError: the configuration is unsafe (e.g. production without a secret key).
     """
     instance_path = (test_config or {}).get("INSTANCE_PATH") or kb_config.instance_path_from_env()
-    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
+    app = KnowledgeBaseApp(__name__, instance_path=str(instance_path), instance_relative_config=True)
     app.config.from_object(kb_config.Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("KB")
@@ -33,12 +34,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from kb import auth_session, cli, delivery, templating
+    from kb import auth_session, cli, delivery, hosts, security, templating
     from kb.services import search as search_service
     from kb.views import admin, auth, editor, errors, public
     from kb.views import api as api_views
     from kb.views import search as search_views
 
+    hosts.init_app(app)
+    security.init_app(app)
     auth_session.init_app(app)
     templating.init_app(app)
     delivery.init_app(app)

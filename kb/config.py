@@ -11,6 +11,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from kb import hosts
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 
@@ -52,6 +54,13 @@ class Defaults:
     LOGIN_MAX_FAILURES = 10
     LOGIN_FAILURE_WINDOW_MINUTES = 15
     SET_PASSWORD_LINK_HOURS = 72
+    # Absolute URLs and trusted hosts (kb/hosts.py). PREFERRED_URL_SCHEME None: https in production.
+    SERVER_NAME: str | None = None
+    PREFERRED_URL_SCHEME: str | None = None
+    TRUSTED_HOSTS: list[str] | str | None = None
+    PROXY_FIX: int | str | None = None
+    # Browser security headers (kb/security.py). HSTS is sent in production only; "" turns it off.
+    HSTS = "max-age=31536000"
 
 
 def instance_path_from_env() -> str:
@@ -75,7 +84,8 @@ def load_or_create_secret_key(instance_path: str) -> str:
 def finalise(config: dict, instance_path: str) -> None:
     """Fill in derived settings and refuse configurations that are unsafe to run.
 
-    :raise ConfigurationError: production without an explicit secret key.
+    :raise ConfigurationError: production without an explicit secret key or server name; a malformed
+        ``KB_PROXY_FIX`` or ``KB_TRUSTED_HOSTS``.
     """
     production = config.get("ENV") == "production"
     if not config.get("SECRET_KEY"):
@@ -87,6 +97,13 @@ def finalise(config: dict, instance_path: str) -> None:
     if production:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
+    if not config.get("PREFERRED_URL_SCHEME"):
+        config["PREFERRED_URL_SCHEME"] = "https" if production else "http"
+    try:
+        config["TRUSTED_HOSTS"] = hosts.trusted_hosts(config, production=production)
+        config["PROXY_FIX_COUNTS"] = hosts.proxy_fix_counts(config.get("PROXY_FIX"))
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
     database_url = config.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'kb.sqlite3'}"
     config.setdefault("SQLALCHEMY_DATABASE_URI", database_url)
     config["INDEX_DIR"] = str(Path(config["INDEX_DIR"]).resolve())

@@ -28,6 +28,9 @@ def make_app(instance: Path, **overrides):
     config.update(overrides)
     if databases.using_postgres() and "DATABASE_URL" not in overrides:
         config["DATABASE_URL"] = databases.database_url_for(instance)
+    if config.get("ENV") == "production":
+        # Production refuses to start without a public host name, as a real deployment would.
+        config.setdefault("SERVER_NAME", "kb.example.police.uk")
     return create_app(config)
 
 

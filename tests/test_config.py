@@ -31,7 +31,8 @@ def test_production_refuses_without_secret_key(tmp_path):
 
 
 def test_production_with_secret_sets_secure_cookies(tmp_path):
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "ENV": "production", "SECRET_KEY": "x" * 40})
+    config = {"INSTANCE_PATH": str(tmp_path), "ENV": "production", "SECRET_KEY": "x" * 40}
+    app = create_app({**config, "SERVER_NAME": "kb.example"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -23,6 +23,7 @@ from kb.auth_session import start_session
 from kb.extensions import limiter
 from kb.forms import ChangePasswordForm, LoginForm, SetPasswordForm
 from kb.models import User, UserRole
+from kb.security import no_referrer
 from kb.services import users
 from kb.services.users import AccountError, SignIn
 
@@ -124,16 +125,16 @@ def change_password() -> Response | str:
 
 
 @bp.get("/account/set-password/<token>")
+@no_referrer
 @access(PUBLIC)
 def set_password_link(token: str) -> Response:
     """Open a one-time set-password link: keep the token in the session and drop it from the address."""
     session[SET_PASSWORD_SESSION_KEY] = token[:200]
-    response = redirect(url_for("auth.set_password"), 303)
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return redirect(url_for("auth.set_password"), 303)
 
 
 @bp.route("/account/set-password", methods=["GET", "POST"])
+@no_referrer
 @access(PUBLIC)
 def set_password() -> Response | str | tuple[str, int]:
     """Choose a password through a one-time link."""
@@ -154,6 +155,4 @@ def set_password() -> Response | str | tuple[str, int]:
             session.clear()
             flash("Your password has been set. Sign in with it now.", "success")
             return redirect(url_for("auth.login"), 303)
-    response = make_response(render_template("auth/set_password.html", form=form, email=user.email))
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return render_template("auth/set_password.html", form=form, email=user.email)

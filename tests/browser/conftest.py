@@ -1,6 +1,12 @@
 """Real-browser fixtures: the app served on a local port, and Debian's Chromium driven by Playwright.
 
 Without a browser these tests skip, unless KB_REQUIRE_BROWSER=1 (as in CI), where that is a failure.
+
+Every browser context made from the ``browser`` fixture is watched for Content-Security-Policy violations
+(the page's ``securitypolicyviolation`` events with JavaScript on, and Chromium's own console report of a
+refused resource either way); a browser test that caused one fails, whatever it asserted itself.
+Give ``wait_for_function`` a function (``"() => ..."``): a bare expression is run with ``eval`` in the
+page, which the CSP refuses.
 """
 
 from __future__ import annotations
@@ -25,6 +31,81 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+# Runs before any page script: report each violation to the test through an exposed function.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__kbCspViolation([event.effectiveDirective, event.blockedURI || "(inline)",
+    `${event.sourceFile || location.href}:${event.lineNumber}`, event.sample].join(" "));
+}, true);
+"""
+
+
+class CSPGuard:
+    """Collects the CSP violations of every context it watches."""
+
+    def __init__(self):
+        self.violations: list[str] = []
+        self.contexts: list = []
+
+    def watch(self, context) -> None:
+        context.expose_function("__kbCspViolation", lambda report: self.violations.append(report))
+        context.add_init_script(CSP_LISTENER)
+        context.on("console", self._console)
+        self.contexts.append(context)
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.violations.append(f"console: {message.text}")
+
+    def settle(self) -> None:
+        """Let reports still on their way from open pages arrive."""
+        for context in self.contexts:
+            for open_page in context.pages:
+                if open_page.is_closed():
+                    continue
+                try:
+                    open_page.wait_for_timeout(50)
+                except Exception:  # noqa: S112 (a page that went away has nothing left to report)
+                    continue
+
+    def take(self) -> list[str]:
+        """The violations reported since the last call (after letting late reports arrive)."""
+        self.settle()
+        violations, self.violations = self.violations, []
+        return violations
+
+    def reset(self) -> None:
+        self.violations.clear()
+        self.contexts = [c for c in self.contexts if c.pages]
+
+
+CSP_GUARD = CSPGuard()
+
+
+class GuardedBrowser:
+    """The Playwright browser, but each new context is watched for CSP violations."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        CSP_GUARD.watch(context)
+        return context
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    CSP_GUARD.reset()
+    result = yield
+    violations = CSP_GUARD.take()
+    assert not violations, "the browser reported CSP violations:\n" + "\n".join(violations)
+    return result
+
+
 @pytest.fixture(scope="session")
 def browser():
     if CHROMIUM is None:
@@ -45,7 +126,7 @@ def browser():
                 "--no-first-run",
             ],
         )
-        yield browser
+        yield GuardedBrowser(browser)
         browser.close()
 
 

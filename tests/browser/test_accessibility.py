@@ -74,7 +74,7 @@ def live_search_with_a_filter(page, server):
         summary.click()
     page.locator("label[for='filter-tag-covert']").click()
     page.wait_for_url("**/search?q=intelligence&tag=covert")
-    page.wait_for_function("document.querySelector('#search-status').textContent !== ''")
+    page.wait_for_function("() => document.querySelector('#search-status').textContent !== ''")
 
 
 # (name, path, width, steps to take after loading, expected HTTP status of the first load)

@@ -198,7 +198,7 @@ def test_back_and_forward_restore_the_search(page):
 
     page.go_back()
     wait_for_query(page, {"q": ["cyber crime"]})
-    page.wait_for_function("!document.querySelector('#filter-area-cyber-and-digital').checked")
+    page.wait_for_function("() => !document.querySelector('#filter-area-cyber-and-digital').checked")
     assert page.locator("#search-q").input_value() == "cyber crime"
     assert page.locator("a.chip").count() == 0
 
@@ -213,7 +213,7 @@ def test_back_and_forward_restore_the_search(page):
     page.go_forward()
     page.go_forward()
     wait_for_query(page, {"q": ["cyber crime"], "area": ["cyber-and-digital"]})
-    page.wait_for_function("document.querySelector('#filter-area-cyber-and-digital').checked")
+    page.wait_for_function("() => document.querySelector('#filter-area-cyber-and-digital').checked")
     assert result_count(page) == filtered
     assert still_same_page(page)
 
@@ -230,10 +230,10 @@ def test_the_count_is_announced_once_when_typing_settles(page):
     )
     type_search(page, "surveillance")
     wait_for_query(page, {"q": ["surveillance"]})
-    page.wait_for_function("window.announcements.length > 0")
+    page.wait_for_function("() => window.announcements.length > 0")
     count = result_count(page)
     page.locator("label[for='filter-tag-covert']").click()  # a deliberate change: announced as well
-    page.wait_for_function("window.announcements.length > 1")
+    page.wait_for_function("() => window.announcements.length > 1")
     assert page.evaluate("window.announcements") == [count, result_count(page)]
 
 
@@ -249,7 +249,7 @@ def test_text_from_the_reader_and_from_articles_stays_text(page, live_server):
         )
     page.goto("/search")
     type_search(page, "quokka <img src=x onerror=window.pwned=1>")
-    page.wait_for_function("document.querySelector('#result-count').textContent.includes('<img')")
+    page.wait_for_function("() => document.querySelector('#result-count').textContent.includes('<img')")
     type_search(page, "quokka")
     wait_for_query(page, {"q": ["quokka"]})
     title = page.locator(".search-result__title a").first
@@ -400,7 +400,7 @@ def test_on_a_phone_results_come_first_and_filters_fold_away(phone_page):
     page.locator("button.search-layout__apply").click()
     page.wait_for_url(lambda url: query_of(url).get("tag") == ["economic-crime", "fraud"])
     page.wait_for_function(
-        "document.querySelector('#search-filter-count').textContent.includes('2 selected')"
+        "() => document.querySelector('#search-filter-count').textContent.includes('2 selected')"
     )
     assert page.locator(".chips a.chip").count() == 2
 
@@ -414,8 +414,8 @@ def test_apply_on_a_phone_folds_the_filters_and_goes_to_the_results(browser, liv
     page.locator("label[for='filter-tag-economic-crime']").click()
     wait_for_query(page, {"q": ["fraud"], "tag": ["economic-crime"]})
     page.locator("button.search-layout__apply").click()
-    page.wait_for_function("!document.querySelector('details.search-filters').open")
-    page.wait_for_function("document.activeElement.id === 'result-count'")
+    page.wait_for_function("() => !document.querySelector('details.search-filters').open")
+    page.wait_for_function("() => document.activeElement.id === 'result-count'")
     assert page.locator("#result-count").is_visible()
     assert still_same_page(page)
     context.close()
