@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from kb import config as kb_config
+from kb import database
 from kb.extensions import csrf, db, limiter, login_manager, migrate
 
 
@@ -28,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     kb_config.finalise(app.config, app.instance_path)
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=str(kb_config.PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -24,6 +24,8 @@ class Defaults:
     INDEX_DIR = str(PROJECT_ROOT / "index")
     DATABASE_URL: str | None = None  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Seconds a SQLite connection waits for another writer's lock before the save is refused as busy.
+    DATABASE_BUSY_TIMEOUT = 5.0
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
