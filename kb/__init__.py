@@ -37,7 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from kb import auth_session, cli, delivery, templating
     from kb.services import search as search_service
-    from kb.views import admin, auth, editor, errors, public
+    from kb.views import admin, auth, editor, errors, health, public
     from kb.views import api as api_views
     from kb.views import search as search_views
 
@@ -50,6 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(api_views.bp)
+    app.register_blueprint(health.bp)
     search_service.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -215,3 +215,15 @@ def test_the_exception_contract_is_one_hierarchy_exported_by_the_service():
     for name in ("IndexUnavailable", "RebuildInProgress", "IndexBusy", "IndexNotWritable"):
         assert issubclass(getattr(search, name), search.SearchIndexError), name
         assert name in search.__all__
+
+
+def test_healthz_and_readyz(app, client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["changes_behind"] == 0
+    store = store_of(app)
+    store.close()
+    shutil.rmtree(store.root)
+    app.config["SEARCH_BUILD_ON_START"] = False
+    missing = client.get("/readyz")
+    assert missing.status_code == 503 and missing.get_json()["index"] == "missing"
