@@ -353,12 +353,13 @@ class IndexStore:
     # --- writing ------------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _writer(self, ix: Any) -> Iterator[Any]:
+    def _writer(self, ix: Any, timeout: float | None = None) -> Iterator[Any]:
         """A writer that waits for the lock (up to the timeout) and always releases it."""
+        timeout = self.writer_timeout if timeout is None else timeout
         try:
-            writer = ix.writer(timeout=self.writer_timeout, delay=0.02)
+            writer = ix.writer(timeout=timeout, delay=0.02)
         except LockError:
-            raise IndexBusy(f"the search index stayed locked for {self.writer_timeout:g} s") from None
+            raise IndexBusy(f"the search index stayed locked for {timeout:g} s") from None
         except OSError as exc:
             raise _not_writable(self.root, exc) from exc
         try:
@@ -410,6 +411,7 @@ class IndexStore:
         prepare: Callable[[int], tuple[list[dict[str, Any]], list[str], int] | None],
         *,
         build: str | None = None,
+        timeout: float | None = None,
     ) -> bool:
         """Apply what ``prepare`` returns to a build, holding its writer lock throughout.
 
@@ -419,6 +421,7 @@ class IndexStore:
         writer never replaces a newer document with an older one.
 
         :param build: a build folder that is not live yet (a rebuild catching up before its swap).
+        :param timeout: seconds to wait for the writer lock (default ``writer_timeout``).
         :return: False when there is no live index to write to.
         :raise IndexBusy: the writer lock was not released in time.
         :raise IndexNotWritable: the index folder cannot be written.
@@ -431,7 +434,7 @@ class IndexStore:
             build = info.name
         else:
             ix = whoosh_index.open_dir(str(self.builds_dir / build))
-        with self._writer(ix) as writer:
+        with self._writer(ix, timeout) as writer:
             work = prepare(self.position(build) or 0)
             if work is None:
                 writer.cancel()

@@ -191,7 +191,7 @@ def changes_behind(store: IndexStore) -> int | None:
     return max(0, latest_change_id() - position)
 
 
-def catch_up(store: IndexStore, *, build: str | None = None) -> int:
+def catch_up(store: IndexStore, *, build: str | None = None, timeout: float | None = None) -> int:
     """Apply the change log to the index (the live one, or ``build`` before its swap); return the number
     of log rows applied.
 
@@ -225,7 +225,7 @@ def catch_up(store: IndexStore, *, build: str | None = None) -> int:
 
     while True:
         done.clear()
-        if not store.catch_up(prepare, build=build) or not done:
+        if not store.catch_up(prepare, build=build, timeout=timeout) or not done:
             return applied
         applied += done["rows"]
         if done["rows"] < BATCH:
@@ -238,10 +238,10 @@ def _was_pruned(session: Session, position: int) -> bool:
     return lowest is None or lowest > position
 
 
-def catch_up_quietly(store: IndexStore) -> bool:
+def catch_up_quietly(store: IndexStore, timeout: float | None = None) -> bool:
     """Catch up, logging rather than raising (after a save, on a search, on the timer); True if it did."""
     try:
-        catch_up(store)
+        catch_up(store, timeout=timeout)
     except SearchIndexError as exc:
         log.warning("search index not caught up with the database: %s; it will be retried", exc)
         return False
@@ -258,7 +258,8 @@ def catch_up_if_behind(store: IndexStore) -> None:
     except Exception:
         return  # the database is the search's problem, not this check's
     if behind:
-        catch_up_quietly(store)
+        # No waiting: a writer holding the lock is catching up already, or the timer will.
+        catch_up_quietly(store, timeout=0)
 
 
 def position_name(store: IndexStore) -> str:
