@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from kb import config as kb_config
+from kb import database
 from kb.extensions import csrf, db, limiter, login_manager, migrate
 from kb.hosts import KnowledgeBaseApp
 
@@ -29,6 +30,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     kb_config.finalise(app.config, app.instance_path)
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=str(kb_config.PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -36,7 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from kb import auth_session, cli, delivery, hosts, security, templating
     from kb.services import search as search_service
-    from kb.views import admin, auth, editor, errors, public
+    from kb.views import admin, auth, editor, errors, health, public
     from kb.views import api as api_views
     from kb.views import search as search_views
 
@@ -51,6 +53,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(api_views.bp)
+    app.register_blueprint(health.bp)
     search_service.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -214,6 +214,10 @@ def _bring_index_up_to_date() -> None:
     except search.RebuildInProgress:
         click.echo("Search index: a rebuild is already running.")
         return
+    except search.SearchIndexError as exc:
+        # The database is ready; the server catches the index up (or builds it) once the cause has gone.
+        click.echo(f"Search index: not brought up to date: {exc}.")
+        return
     click.echo(f"Search index: built {built.documents} documents in {built.seconds:.1f} s.")
 
 
@@ -236,7 +240,7 @@ def reindex_command(repair: bool) -> None:
             click.echo(f"Re-indexed {len(fixed)} documents{': ' + ', '.join(fixed) if fixed else ''}.")
             return
         report = search.rebuild_index()
-    except (search.RebuildInProgress, search.IndexUnavailable) as exc:
+    except search.SearchIndexError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Indexed {report.documents} documents in {report.seconds:.2f} s.")
 

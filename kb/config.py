@@ -27,6 +27,10 @@ class Defaults:
     CONTENT_DIR = str(Path(__file__).resolve().parent / "content")  # what `kb seed` loads
     DATABASE_URL: str | None = None  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Seconds a SQLite connection waits for another writer's lock before the save is refused as busy.
+    DATABASE_BUSY_TIMEOUT = 5.0
+    # /readyz answers 503 while this node's search index is more change-log ids behind than this.
+    READY_MAX_CHANGES_BEHIND = 50
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

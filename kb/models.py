@@ -158,6 +158,9 @@ class Article(db.Model):
     )
 
     __table_args__ = (Index("ix_articles_status_visibility", "status", "visibility"),)
+    # The database refuses a stale write: every UPDATE says ``WHERE version = <the version loaded>``, so
+    # of two saves sent at the same moment only one changes the row (the service sets the new version).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     @property
     def is_public(self) -> bool:
@@ -330,3 +333,31 @@ class PageFeedback(db.Model):
     day: Mapped[date] = mapped_column()
     helpful: Mapped[bool] = mapped_column()
     comment: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class IndexChange(db.Model):
+    """One article or glossary change, written in the same transaction as the change itself.
+
+    Every process applies these, in id order, to its own search index and remembers the last id it
+    applied, so a crash between commit and index write, a killed rebuild or another node's save is
+    always caught up. Rows every known index has passed are pruned.
+    """
+
+    __tablename__ = "index_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(20))  # "article" or "glossary"
+    entity_id: Mapped[int] = mapped_column()
+    version: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<IndexChange {self.id} {self.entity} {self.entity_id}>"
+
+
+class IndexPosition(db.Model):
+    """How far one search index (a node's index folder) has applied the change log, for pruning."""
+
+    __tablename__ = "index_positions"
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    change_id: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -51,16 +51,36 @@ MERGE_WHEN_IDLE_SECONDS = {0: 2.0, 1: 2.0, 2: 30.0, 3: 30.0}  # by tier: 1-4, 5-
 MAX_SMALL_SEGMENTS = 24
 
 
-class IndexUnavailable(RuntimeError):
+class SearchIndexError(RuntimeError):
+    """Something about the search index stops this operation; the message says what in one line.
+
+    The database is never affected: every subclass means the index is behind or missing, and the change
+    log (``kb.indexing.sync``) brings it up to date once the cause has gone.
+    """
+
+
+class IndexUnavailable(SearchIndexError):
     """There is no usable index (missing, unreadable or built by older code); it is being rebuilt."""
 
 
-class RebuildInProgress(RuntimeError):
+class RebuildInProgress(SearchIndexError):
     """Another rebuild is running (in this process or another); only one may write a new index at once."""
 
 
-class IndexBusy(RuntimeError):
+class IndexBusy(SearchIndexError):
     """The index writer stayed locked for longer than the configured timeout."""
+
+
+class IndexNotWritable(SearchIndexError):
+    """The index folder cannot be written (permissions, a read-only or full disk)."""
+
+
+def _not_writable(root: Path, exc: OSError) -> IndexNotWritable:
+    reason = exc.strerror or exc.__class__.__name__
+    return IndexNotWritable(f"the search index folder {root} cannot be written ({reason})")
+
+
+POSITION_FILE = "APPLIED"  # in each build folder: the last change-log id applied to that build
 
 
 @dataclass(frozen=True)
@@ -145,7 +165,7 @@ class IndexStore:
         self._cache: dict[tuple, Any] = {}
         self._segment_cache: dict[Any, Any] = {}
         self._searchers: list[Searcher] = []
-        self.retry_ids: set[int] = set()  # articles whose last index write failed; retried with the next
+        self.glossary_generation = 0  # bumped when the change log names a glossary entry
         self.background_merge = background_merge
         self._merger: threading.Thread | None = None
         self._last_write = 0.0
@@ -193,6 +213,11 @@ class IndexStore:
             raise IndexUnavailable("no search index has been built yet")
         if info.schema_version != SCHEMA_VERSION:
             raise IndexUnavailable("the search index was built by an older version")
+        if not (self.builds_dir / info.name / POSITION_FILE).parent.is_dir():
+            # Deleted while serving: forget the opened index, so that a rebuild is started and used.
+            with self._lock:
+                self._indexes = {}
+            raise IndexUnavailable("the search index folder has gone")
         with self._lock:
             ix = self._indexes.get(info.name)
             if ix is None:
@@ -328,18 +353,23 @@ class IndexStore:
     # --- writing ------------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _writer(self, ix: Any) -> Iterator[Any]:
+    def _writer(self, ix: Any, timeout: float | None = None) -> Iterator[Any]:
         """A writer that waits for the lock (up to the timeout) and always releases it."""
+        timeout = self.writer_timeout if timeout is None else timeout
         try:
-            writer = ix.writer(timeout=self.writer_timeout, delay=0.02)
+            writer = ix.writer(timeout=timeout, delay=0.02)
         except LockError:
-            raise IndexBusy(f"the search index stayed locked for {self.writer_timeout:g} s") from None
+            raise IndexBusy(f"the search index stayed locked for {timeout:g} s") from None
+        except OSError as exc:
+            raise _not_writable(self.root, exc) from exc
         try:
             yield writer
-        except BaseException:
+        except BaseException as exc:
             # A failed commit keeps the lock unless the writer is cancelled.
             with contextlib.suppress(Exception):
                 writer.cancel()
+            if isinstance(exc, OSError):
+                raise _not_writable(self.root, exc) from exc
             raise
 
     def apply(self, upserts: Sequence[dict[str, Any]], deletes: Sequence[str]) -> bool:
@@ -348,36 +378,99 @@ class IndexStore:
         Returns False when there is no live index to write to (the next build will include the changes).
 
         :raise IndexBusy: the writer lock was not released in time.
+        :raise IndexNotWritable: the index folder cannot be written.
         """
         if not upserts and not deletes:
             return True
+        return self.catch_up(lambda position: (list(upserts), list(deletes), position))
+
+    def position(self, build: str | None = None) -> int | None:
+        """The last change-log id applied to ``build`` (the live one by default); None if unknown."""
+        if build is None:
+            info = self.build_info()
+            if info is None:
+                return None
+            build = info.name
         try:
-            _, ix = self.live_index()
-        except IndexUnavailable:
-            return False
-        with self._writer(ix) as writer:
-            find = self._document_finder(writer)
-            for doc_id in [*deletes, *(d["id"] for d in upserts)]:
-                docnum = find(doc_id)
-                if docnum is not None:
-                    writer.delete_document(docnum)
-            for document in upserts:
-                writer.add_document(**document)
-            writer.commit(merge=False)
-        if self.background_merge:
-            self._start_merging()
+            return int((self.builds_dir / build / POSITION_FILE).read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            return None
+
+    def _record_position(self, build: str, position: int) -> None:
+        path = self.builds_dir / build / POSITION_FILE
+        temporary = path.with_name(f"{POSITION_FILE}.{secrets.token_hex(3)}.tmp")
+        try:
+            temporary.write_text(str(position), encoding="ascii")
+            os.replace(temporary, path)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise _not_writable(self.root, exc) from exc
+
+    def catch_up(
+        self,
+        prepare: Callable[[int], tuple[list[dict[str, Any]], list[str], int] | None],
+        *,
+        build: str | None = None,
+        timeout: float | None = None,
+    ) -> bool:
+        """Apply what ``prepare`` returns to a build, holding its writer lock throughout.
+
+        ``prepare(position)`` is called with the lock held and the build's recorded position (0 if none)
+        and returns ``(documents, deleted ids, new position)``, or None when there is nothing to do. As
+        every writer of this folder holds the lock while it reads the database and writes, a later
+        writer never replaces a newer document with an older one.
+
+        :param build: a build folder that is not live yet (a rebuild catching up before its swap).
+        :param timeout: seconds to wait for the writer lock (default ``writer_timeout``).
+        :return: False when there is no live index to write to.
+        :raise IndexBusy: the writer lock was not released in time.
+        :raise IndexNotWritable: the index folder cannot be written.
+        """
+        if build is None:
+            try:
+                info, ix = self.live_index()
+            except IndexUnavailable:
+                return False
+            build = info.name
         else:
-            self.merge()
+            ix = whoosh_index.open_dir(str(self.builds_dir / build))
+        with self._writer(ix, timeout) as writer:
+            work = prepare(self.position(build) or 0)
+            if work is None:
+                writer.cancel()
+                return True
+            upserts, deletes, position = work
+            if upserts or deletes:
+                find = self._document_finder(writer)
+                for doc_id in [*deletes, *(d["id"] for d in upserts)]:
+                    docnum = find(doc_id)
+                    if docnum is not None:
+                        writer.delete_document(docnum)
+                for document in upserts:
+                    writer.add_document(**document)
+                writer.commit(merge=False)
+            else:
+                writer.cancel()
+            # Recorded after the commit: a crash in between re-applies these changes (harmless).
+            self._record_position(build, position)
+        if upserts or deletes:
+            if self.background_merge:
+                self._start_merging()
+            else:
+                self.merge()
         return True
 
     def _document_finder(self, writer: Any) -> Callable[[str], int | None]:
         """How to find a document's number: this thread's searcher when it shows exactly the version the
         writer is changing (no cost), else the writer's own (which opens every segment: ~10 ms)."""
         searcher = getattr(self._local, "searcher", None)
+        info = self.build_info()
         if (
             searcher is not None
+            and info is not None
             and not searcher.is_closed
-            and getattr(searcher, "kb_build", None) == self.build_info().name
+            and getattr(searcher, "kb_build", None) == info.name
+            and writer.storage.folder == str(self.builds_dir / info.name)
             and searcher.reader().generation() == writer.generation - 1
         ):
             return lambda doc_id: searcher.document_number(id=doc_id)
@@ -438,8 +531,11 @@ class IndexStore:
 
         :raise RebuildInProgress: another rebuild holds it.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
-        handle = open(self.lock_file, "a+")  # noqa: SIM115 (kept open while locked)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle = open(self.lock_file, "a+")  # noqa: SIM115 (kept open while locked)
+        except OSError as exc:
+            raise _not_writable(self.root, exc) from exc
         try:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -459,20 +555,36 @@ class IndexStore:
                 return False
         except RebuildInProgress:
             return True
+        except IndexNotWritable:
+            return False  # nothing can rebuild in a folder nobody may write
 
-    def build(self, documents: Iterable[dict[str, Any]], expected: int) -> BuildInfo:
+    def build(
+        self,
+        documents: Iterable[dict[str, Any]],
+        expected: int,
+        *,
+        position: int = 0,
+        before_swap: Callable[[str], Any] | None = None,
+    ) -> BuildInfo:
         """Write ``documents`` into a new build and make it live. Call while holding ``rebuild_lock``.
 
         Big corpora are analysed by several processes (Whoosh's multiprocessing writer, one segment per
         process, not merged afterwards: merging would cost as much again).
 
         :param expected: how many documents ``documents`` yields (to choose parallel or serial writing).
+        :param position: the last change-log id the documents are known to include.
+        :param before_swap: called with the new build's name once it is complete and before it goes live
+            (to apply changes committed while it was written).
+        :raise IndexNotWritable: the index folder cannot be written.
         """
         started = time.perf_counter()
-        self.builds_dir.mkdir(parents=True, exist_ok=True)
         name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
         path = self.builds_dir / name
-        path.mkdir()
+        try:
+            self.builds_dir.mkdir(parents=True, exist_ok=True)
+            path.mkdir()
+        except OSError as exc:
+            raise _not_writable(self.root, exc) from exc
         try:
             ix = whoosh_index.create_in(str(path), build_schema())
             procs = self.rebuild_procs if expected >= self.parallel_min_docs else 1
@@ -480,6 +592,13 @@ class IndexStore:
             if ix.doc_count() != count:  # never make a short index live
                 raise RuntimeError(f"the new index holds {ix.doc_count()} documents, expected {count}")
             ix.close()
+            self._record_position(name, position)
+            if before_swap is not None:
+                before_swap(name)
+            count = whoosh_index.open_dir(str(path)).doc_count()
+        except OSError as exc:
+            shutil.rmtree(path, ignore_errors=True)
+            raise _not_writable(self.root, exc) from exc
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
             raise
@@ -492,8 +611,13 @@ class IndexStore:
         )
         previous = self.build_info()
         temporary = self.root / f"CURRENT.{name}.tmp"
-        temporary.write_text(json.dumps(asdict(info)), encoding="utf-8")
-        os.replace(temporary, self.current_file)  # the atomic swap
+        try:
+            temporary.write_text(json.dumps(asdict(info)), encoding="utf-8")
+            os.replace(temporary, self.current_file)  # the atomic swap
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            shutil.rmtree(path, ignore_errors=True)
+            raise _not_writable(self.root, exc) from exc
         self._remove_old_builds(keep={name, previous.name if previous else ""})
         return info
 
@@ -524,20 +648,23 @@ class IndexStore:
 
     # --- inspection ---------------------------------------------------------------------------------
 
-    def stored_versions(self) -> dict[str, int]:
-        """Article id -> indexed version, for every document in the live index."""
+    def stored_fingerprints(self) -> dict[str, str]:
+        """Article id -> the fingerprint of the indexed document, for every document in the live index.
+
+        :raise IndexUnavailable: see ``live_index``.
+        """
         searcher = self.searcher()
         return {
-            fields["id"]: int(fields.get("version", 0)) for fields in searcher.reader().all_stored_fields()
+            fields["id"]: fields.get("fingerprint", "") for fields in searcher.reader().all_stored_fields()
         }
 
-    def writer_is_locked(self) -> bool:
+    def is_writable(self) -> bool:
+        """True when new files can be created in the index folder (and so saves can reach the index)."""
+        target = self.builds_dir if self.builds_dir.is_dir() else self.root
+        probe = target / f".write-probe-{os.getpid()}-{threading.get_ident()}"
         try:
-            _, ix = self.live_index()
-        except IndexUnavailable:
-            return False
-        lock = ix.lock("WRITELOCK")
-        if lock.acquire(blocking=False):
-            lock.release()
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError:
             return False
         return True

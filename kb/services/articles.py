@@ -11,12 +11,17 @@ unpublish, archive, ...) folds the draft in or leaves it in the history, and cle
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
+from kb.database import DatabaseBusy, is_busy_error
 from kb.extensions import db
 from kb.models import (
     Area,
@@ -202,20 +207,30 @@ def create_article(
     action: str = "create",
     commit: bool = True,
 ) -> Article:
-    """Create an article with its first revision."""
-    article = Article(slug=slug or unique_slug(data.title), version=1)
-    _apply(article, data)
-    db.session.add(article)
-    article.updated_by_id = author.id if author else None
-    db.session.flush()
-    _add_revision(article, data, action=action, author=author, note=note)
-    if article.status == Status.PUBLISHED and action == "create":
-        reviews.record_review(article, author)
-    elif article.status == Status.PUBLISHED:
-        reviews.schedule(article)  # loaded from the content files: first review a full interval away
-    audit.record(f"article.{action}", user=author, target=article.slug, version=1, status=article.status)
-    if commit:
-        db.session.commit()
+    """Create an article with its first revision.
+
+    :raise ArticleError: the data names an unknown area, tag, role type or parent.
+    :raise DatabaseBusy: the database was locked or unreachable; nothing was saved.
+    """
+    try:
+        article = Article(slug=slug or unique_slug(data.title), version=1)
+        _apply(article, data)
+        db.session.add(article)
+        article.updated_by_id = author.id if author else None
+        db.session.flush()
+        _add_revision(article, data, action=action, author=author, note=note)
+        if article.status == Status.PUBLISHED and action == "create":
+            reviews.record_review(article, author)
+        elif article.status == Status.PUBLISHED:
+            reviews.schedule(article)  # loaded from the content files: first review a full interval away
+        audit.record(f"article.{action}", user=author, target=article.slug, version=1, status=article.status)
+        if commit:
+            db.session.commit()
+    except DBAPIError as exc:
+        if not is_busy_error(exc):
+            raise
+        db.session.rollback()
+        raise DatabaseBusy("the database is busy; nothing was saved") from exc
     return article
 
 
@@ -232,37 +247,52 @@ def update_article(
     """Save a new version of ``article``.
 
     :param expected_version: the version the editor started from; ``None`` skips the check (seeding).
-    :raise StaleVersionError: someone saved a newer version in the meantime.
+    :raise StaleVersionError: someone saved a newer version in the meantime (or at the same moment).
+    :raise DatabaseBusy: the database was locked or unreachable; nothing was saved.
     """
     if expected_version is not None and expected_version != article.version:
         raise StaleVersionError(article)
-    _apply(article, data)
-    # The row is the working copy again: a pending draft was either folded into ``data`` by the caller
-    # or stays in the history as a revision.
-    article.pending_revision = None
-    article.version += 1
-    article.updated_at = utcnow()
-    article.updated_by_id = author.id if author else None
-    _add_revision(article, data, action=action, author=author, note=note)
-    if action in {"publish", "edit"} and article.status == Status.PUBLISHED:
-        # Publishing is checking: the next review is due a full interval later.
-        reviews.record_review(article, author)
-    audit.record(f"article.{action}", user=author, target=article.slug, version=article.version)
-    if commit:
-        _commit_versioned(article)
+    with versioned_write(article):
+        _apply(article, data)
+        # The row is the working copy again: a pending draft was either folded into ``data`` by the
+        # caller or stays in the history as a revision.
+        article.pending_revision = None
+        article.version += 1
+        article.updated_at = utcnow()
+        article.updated_by_id = author.id if author else None
+        _add_revision(article, data, action=action, author=author, note=note)
+        if action in {"publish", "edit"} and article.status == Status.PUBLISHED:
+            # Publishing is checking: the next review is due a full interval later.
+            reviews.record_review(article, author)
+        audit.record(f"article.{action}", user=author, target=article.slug, version=article.version)
+        if commit:
+            db.session.commit()
     return article
 
 
-def _commit_versioned(article: Article) -> None:
-    """Commit, turning a concurrent writer's unique-revision clash into a StaleVersionError."""
-    from sqlalchemy.exc import IntegrityError
+@contextlib.contextmanager
+def versioned_write(article: Article) -> Iterator[None]:
+    """Turn the database's refusals during a write to ``article`` into the service's own errors.
 
+    A concurrent save that got there first shows as an UPDATE matching no row (``WHERE version = v``)
+    or as a clash on the unique revision number; a locked or unreachable database as an operational
+    error. Either way the session is rolled back and nothing was saved.
+
+    :raise StaleVersionError: someone saved a newer version first.
+    :raise DatabaseBusy: the database was locked or unreachable.
+    """
+    article_id = article.id
     try:
-        db.session.commit()
-    except IntegrityError:
+        yield
+    except (StaleDataError, IntegrityError):
         db.session.rollback()
-        current = db.session.get(Article, article.id)
+        current = db.session.get(Article, article_id) if article_id is not None else None
         raise StaleVersionError(current or article) from None
+    except DBAPIError as exc:
+        if not is_busy_error(exc):
+            raise
+        db.session.rollback()
+        raise DatabaseBusy("the database is busy; nothing was saved") from exc
 
 
 def working_data(article: Article) -> ArticleData:
@@ -294,12 +324,13 @@ def _save_pending(
 ) -> Article:
     """Keep ``data`` as the pending draft of a published article; readers still see the row."""
     data = dataclasses.replace(data, status=Status.DRAFT.value)
-    with db.session.no_autoflush:
-        _resolve(article, data)
-    article.version += 1
-    article.pending_revision = _add_revision(article, data, action=action, author=author, note=note)
-    audit.record(f"article.{action}", user=author, target=article.slug, version=article.version)
-    _commit_versioned(article)
+    with versioned_write(article):
+        with db.session.no_autoflush:
+            _resolve(article, data)
+        article.version += 1
+        article.pending_revision = _add_revision(article, data, action=action, author=author, note=note)
+        audit.record(f"article.{action}", user=author, target=article.slug, version=article.version)
+        db.session.commit()
     return article
 
 
@@ -331,6 +362,7 @@ def save_edit(
 
     :raise StaleVersionError: someone saved a newer version since the editor loaded the form.
     :raise ArticleError: the data names an unknown area, tag, role type or parent.
+    :raise DatabaseBusy: the database was locked or unreachable; nothing was saved.
     """
     _check_version(article, expected_version)
     if article.status == Status.PUBLISHED and data.status == Status.DRAFT:
@@ -430,17 +462,18 @@ def discard_draft(article: Article, *, author: User | None, expected_version: in
     if article.pending_revision is None:
         raise ArticleError("This article has no unpublished draft to discard.")
     number = article.pending_revision.number
-    article.pending_revision = None
-    article.version += 1
-    _add_revision(
-        article,
-        ArticleData.from_article(article),
-        action="discard",
-        author=author,
-        note=f"Discarded the draft of revision {number}",
-    )
-    audit.record("article.discard", user=author, target=article.slug, version=article.version)
-    _commit_versioned(article)
+    with versioned_write(article):
+        article.pending_revision = None
+        article.version += 1
+        _add_revision(
+            article,
+            ArticleData.from_article(article),
+            action="discard",
+            author=author,
+            note=f"Discarded the draft of revision {number}",
+        )
+        audit.record("article.discard", user=author, target=article.slug, version=article.version)
+        db.session.commit()
     return article
 
 
@@ -474,17 +507,18 @@ def mark_reviewed(
     _check_version(article, expected_version)
     if article.status != Status.PUBLISHED:
         raise ArticleError("Only a published article can be marked as reviewed.")
-    reviews.record_review(article, author)
-    article.version += 1
-    _add_revision(
-        article,
-        ArticleData.from_article(article),
-        action="review",
-        author=author,
-        note=note.strip() or f"Reviewed: still correct. Next review {article.next_review_on:%-d %B %Y}",
-    )
-    audit.record("article.review", user=author, target=article.slug, version=article.version)
-    _commit_versioned(article)
+    with versioned_write(article):
+        reviews.record_review(article, author)
+        article.version += 1
+        _add_revision(
+            article,
+            ArticleData.from_article(article),
+            action="review",
+            author=author,
+            note=note.strip() or f"Reviewed: still correct. Next review {article.next_review_on:%-d %B %Y}",
+        )
+        audit.record("article.review", user=author, target=article.slug, version=article.version)
+        db.session.commit()
     return article
 
 
@@ -528,10 +562,11 @@ def delete_article(article: Article, *, author: User | None) -> None:
     for child in list(article.children):
         child.parent = None
     # Break the article -> pending revision link first, or the two rows would wait on each other.
-    article.pending_revision = None
-    db.session.flush()
-    db.session.delete(article)
-    db.session.commit()
+    with versioned_write(article):
+        article.pending_revision = None
+        db.session.flush()
+        db.session.delete(article)
+        db.session.commit()
 
 
 @dataclass

@@ -33,20 +33,31 @@ from kb.indexing import semantic, sync
 from kb.indexing.query import MAX_QUERY_LENGTH, QueryBuilder, SynonymGroup, SynonymMatcher
 from kb.indexing.schema import build_schema, normalise_name, phrase_analyzer
 from kb.indexing.searching import SORTS, DocSet, Fragment, Snapshot, Visibility
-from kb.indexing.store import IndexStore, IndexUnavailable, RebuildInProgress
+from kb.indexing.store import (
+    IndexBusy,
+    IndexNotWritable,
+    IndexStore,
+    IndexUnavailable,
+    RebuildInProgress,
+    SearchIndexError,
+)
 from kb.models import Article, Status, UserRole
 from kb.rendering import sanitise
 from kb.services import facets as facet_registry
 from kb.services import glossary, ranking
 
 __all__ = [
+    "IndexBusy",
     "IndexHealth",
+    "IndexNotWritable",
     "IndexUnavailable",
     "RebuildInProgress",
     "RebuildReport",
     "SearchHit",
+    "SearchIndexError",
     "SearchQuery",
     "SearchResults",
+    "caught_up",
     "ensure_index",
     "index_health",
     "init_app",
@@ -241,10 +252,12 @@ class IndexHealth:
     last_build_at: str | None = None
     last_build_seconds: float | None = None
     building: bool = False
+    writable: bool = True  # the index folder accepts writes (saves reach the index)
+    behind: int = 0  # change-log ids this index has still to apply
 
     @property
     def healthy(self) -> bool:
-        return self.available and not (self.stale or self.missing or self.extra)
+        return self.available and self.writable and not (self.stale or self.missing or self.extra)
 
 
 # --- set-up ----------------------------------------------------------------------------------------------
@@ -258,6 +271,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SEARCH_PARALLEL_MIN_DOCS", 2000)
     app.config.setdefault("SEARCH_BUILD_ON_START", True)
     app.config.setdefault("SEARCH_MERGE_IN_BACKGROUND", True)
+    # Seconds between checks of the change log (catch up, record this index's position, prune, and
+    # rebuild an index folder that has gone); 0 turns the timer off (tests).
+    app.config.setdefault("SEARCH_SYNC_INTERVAL", 0 if app.testing else 5.0)
     app.extensions[sync.EXTENSION] = IndexStore(
         app.config["INDEX_DIR"],
         writer_timeout=float(app.config["SEARCH_WRITER_TIMEOUT"]),
@@ -274,8 +290,28 @@ def init_app(app: Flask) -> None:
         if app.extensions.get("kb_search_checked"):
             return
         app.extensions["kb_search_checked"] = True
-        if app.config["SEARCH_BUILD_ON_START"]:
-            ensure_index()
+        if app.config["SEARCH_BUILD_ON_START"] and ensure_index():
+            # A server killed between a commit and its index write converges here.
+            sync.catch_up_quietly(_store())
+        interval = float(app.config["SEARCH_SYNC_INTERVAL"])
+        if interval > 0:
+            threading.Thread(
+                target=_follow_the_log, args=(app, interval), name="kb-index-follow", daemon=True
+            ).start()
+
+
+def _follow_the_log(app: Flask, interval: float) -> None:
+    """The timer: catch up with saves made by other processes or nodes, prune, and recover by itself."""
+    store = app.extensions[sync.EXTENSION]
+    while not store._stopping.wait(interval):
+        with app.app_context():
+            try:
+                if ensure_index() and sync.catch_up_quietly(store):
+                    sync.record_position_and_prune(store)
+            except Exception:
+                log.exception("following the change log failed; retrying in %.0f s", interval)
+            finally:
+                db.session.remove()
 
 
 def _store() -> IndexStore:
@@ -307,6 +343,8 @@ def _build_in_background(app: Flask) -> None:
             log.info("search index built: %d documents in %.1f s", report.documents, report.seconds)
         except RebuildInProgress:
             pass
+        except SearchIndexError as exc:
+            log.error("building the search index failed: %s; it is tried again on the next check", exc)
         except Exception:
             log.exception("building the search index failed; search answers 503 until `kb reindex` succeeds")
 
@@ -316,8 +354,10 @@ def _snapshot() -> Snapshot:
 
     :raise IndexUnavailable: no usable index; a background build has been started.
     """
+    store = _store()
+    sync.catch_up_if_behind(store)
     try:
-        return Snapshot(_store())
+        return Snapshot(store)
     except IndexUnavailable:
         ensure_index()
         raise
@@ -336,7 +376,7 @@ class Vocabulary:
 def _vocabulary() -> Vocabulary:
     """The glossary as search uses it (rebuilt when an entry changes, or every few minutes)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    key = (glossary.version_key(), app.extensions.get("kb_glossary_version", [0])[0])
+    key = (glossary.version_key(), _store().glossary_generation)
     cached = app.extensions.get("kb_search_vocabulary")
     if cached is not None and cached[0] == key and time.monotonic() - cached[1] < GLOSSARY_CACHE_SECONDS:
         return cached[2]
@@ -658,47 +698,60 @@ def rebuild_index() -> RebuildReport:
     """Build a fresh index from the database beside the live one and swap it in.
 
     :raise RebuildInProgress: a rebuild is already running (here or in another process).
+    :raise IndexNotWritable: the index folder cannot be written.
+    :raise IndexBusy: the new build's writer stayed locked while it caught up before the swap.
     """
     info, seconds = sync.rebuild(_store())
     return RebuildReport(documents=info.documents, seconds=round(seconds, 2))
 
 
 def repair_index() -> list[str]:
-    """Re-index only the articles whose indexed version differs, and add or drop missing or extra ones.
+    """Re-index only the articles whose indexed document differs (by fingerprint), and add or drop
+    missing or extra ones.
 
     :raise IndexUnavailable: there is no index to repair (rebuild instead).
+    :raise IndexBusy: the index writer stayed locked for longer than ``SEARCH_WRITER_TIMEOUT``.
+    :raise IndexNotWritable: the index folder cannot be written.
     """
     return sync.repair(_store())
 
 
+def caught_up() -> bool:
+    """True when this process's index has applied every change in the log (a save is searchable)."""
+    try:
+        return sync.changes_behind(_store()) == 0
+    except Exception:
+        return False
+
+
 def index_health() -> IndexHealth:
-    """Documents in the database against documents in the index, and the last build."""
+    """Documents in the database against documents in the index (by stored fingerprint), whether the
+    index folder can be written, how far behind the change log it is, and the last build."""
     store = _store()
-    rows = db.session.execute(select(Article.id, Article.slug, Article.version)).all()
+    rows = db.session.execute(select(Article.id, Article.slug)).all()
     info = store.build_info()
     running = current_app.extensions.get("kb_search_builder")
     building = store.is_rebuilding() or bool(running is not None and running.is_alive())
+    common = {
+        "db_documents": len(rows),
+        "last_build_at": info.built_at if info else None,
+        "last_build_seconds": info.seconds if info else None,
+        "building": building,
+        "writable": store.is_writable(),
+    }
     try:
-        indexed = store.stored_versions()
+        found = sync.compare(store)
+        index_documents = len(store.stored_fingerprints())
     except IndexUnavailable:
         return IndexHealth(
-            available=False,
-            db_documents=len(rows),
-            index_documents=0,
-            missing=sorted(row.slug for row in rows),
-            last_build_at=info.built_at if info else None,
-            last_build_seconds=info.seconds if info else None,
-            building=building,
+            available=False, index_documents=0, missing=sorted(row.slug for row in rows), **common
         )
-    in_db = {str(row.id): row for row in rows}
     return IndexHealth(
         available=True,
-        db_documents=len(rows),
-        index_documents=len(indexed),
-        stale=sorted(r.slug for i, r in in_db.items() if i in indexed and indexed[i] != r.version),
-        missing=sorted(r.slug for i, r in in_db.items() if i not in indexed),
-        extra=sorted(i for i in indexed if i not in in_db),
-        last_build_at=info.built_at if info else None,
-        last_build_seconds=info.seconds if info else None,
-        building=building,
+        index_documents=index_documents,
+        stale=found["stale"],
+        missing=found["missing"],
+        extra=found["extra"],
+        behind=sync.changes_behind(store) or 0,
+        **common,
     )

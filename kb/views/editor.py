@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from kb.access import access
+from kb.database import DatabaseBusy
 from kb.forms import (
     STATUS_HINTS,
     VISIBILITY_HINTS,
@@ -24,7 +25,13 @@ from kb.forms import (
 from kb.models import Article, Kind, Revision, Status, User, UserRole, Visibility
 from kb.services import articles, audit, conflicts, diffs, insights, reviews, search
 from kb.services.articles import ArticleData, ArticleError, StaleVersionError
-from kb.services.search import IndexUnavailable, RebuildInProgress, SearchQuery
+from kb.services.search import (
+    IndexBusy,
+    IndexNotWritable,
+    IndexUnavailable,
+    RebuildInProgress,
+    SearchQuery,
+)
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 
@@ -159,6 +166,8 @@ def new() -> Response | str | tuple[str, int]:
                 )
             except ArticleError as exc:
                 form.parent.errors = [*form.parent.errors, str(exc).rstrip(".")]
+            except DatabaseBusy:
+                return _busy(form, None)
             else:
                 flash(_saved_message(article, created=True), "success")
                 return redirect(url_for("editor.edit", slug=article.slug), 303)
@@ -184,6 +193,12 @@ def _stewardship_form(article: Article, **kwargs) -> StewardshipForm:
     return form
 
 
+def _busy(form: ArticleForm, article: Article | None) -> tuple[str, int]:
+    """Answer 503 with the editor's text still in the form: the database was locked or unreachable."""
+    page = render_template("editor/form.html", form=form, article=article, busy=True, **_hints())
+    return page, 503
+
+
 def _hints() -> dict:
     return {"status_hints": STATUS_HINTS, "visibility_hints": VISIBILITY_HINTS}
 
@@ -194,6 +209,11 @@ def _saved_message(article: Article, *, created: bool = False) -> str:
         return (
             f"Draft {verb}. Readers still see the published version of “{article.title}” "
             "until you publish it."
+        )
+    if article.status == Status.PUBLISHED and not search.caught_up():
+        return (
+            f"“{article.title}” {verb} and published; search will catch up "
+            "(the search index could not be updated just now)."
         )
     if article.status == Status.PUBLISHED:
         return f"“{article.title}” {verb} and published: readers and search see it now."
@@ -257,6 +277,8 @@ def edit(slug: str) -> Response | str | tuple[str, int]:
         )
     except StaleVersionError as exc:
         return _conflict(exc.article, form)
+    except DatabaseBusy:
+        return _busy(form, article)
     except ArticleError as exc:
         form.parent.errors = [*form.parent.errors, str(exc).rstrip(".")]
         return _form_page(form, article)
@@ -633,6 +655,12 @@ def rebuild() -> Response | tuple[str, int]:
         return _reindex_refused(
             "A rebuild is already running, so another was not started. Reload this page to see when it ends."
         )
+    except IndexNotWritable as exc:
+        return _reindex_refused(f"The index was not rebuilt: {exc}. Nothing in the database changed.", 503)
+    except IndexBusy:
+        return _reindex_refused(
+            "The index was not rebuilt: its writer stayed busy. Try again in a minute.", 503
+        )
     audit.record_now("index.rebuild", user=_user(), documents=report.documents, seconds=report.seconds)
     flash(f"Index rebuilt: {report.documents} documents in {report.seconds:.2f} seconds.", "success")
     return redirect(url_for("editor.reindex"), 303)
@@ -644,10 +672,16 @@ def repair() -> Response | tuple[str, int]:
     """Re-index only the articles whose indexed version differs from the database."""
     try:
         repaired = search.repair_index()
-    except RebuildInProgress:
-        return _reindex_refused("A rebuild is running; it will bring the index up to date. Reload this page.")
     except IndexUnavailable:
         return _reindex_refused("There is no usable index to repair. Rebuild it instead.")
+    except IndexBusy:
+        return _reindex_refused(
+            "Nothing was repaired: the index is busy being written (a save or a rebuild). "
+            "Try again in a minute.",
+            503,
+        )
+    except IndexNotWritable as exc:
+        return _reindex_refused(f"Nothing was repaired: {exc}.", 503)
     audit.record_now("index.repair", user=_user(), articles=len(repaired))
     if repaired:
         flash(f"Index repaired: {len(repaired)} re-indexed ({', '.join(repaired[:10])}).", "success")
@@ -656,10 +690,10 @@ def repair() -> Response | tuple[str, int]:
     return redirect(url_for("editor.reindex"), 303)
 
 
-def _reindex_refused(message: str) -> tuple[str, int]:
+def _reindex_refused(message: str, status: int = 409) -> tuple[str, int]:
     return (
         render_template(
             "editor/reindex.html", health=search.index_health(), form=ActionForm(), refused=message
         ),
-        409,
+        status,
     )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, current_app, render_template, request, url_for
 from markupsafe import escape
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from kb.database import DatabaseBusy
 
 MESSAGES = {
     400: (
@@ -67,6 +70,15 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         return render_error(exc.code or 500, None, None)
+
+    @app.errorhandler(DatabaseBusy)
+    def database_busy(exc: DatabaseBusy):
+        return render_error(503, "The database is busy", "Nothing was saved. Please try again in a moment.")
+
+    @app.errorhandler(OperationalError)
+    def database_unreachable(exc: OperationalError):
+        app.logger.warning("Database unavailable on %s: %s", request.path, exc.orig)
+        return render_error(503, "The database is busy", "Please try again in a moment.")
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
