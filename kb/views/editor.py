@@ -495,3 +495,7 @@ def _reindex_refused(message: str) -> tuple[str, int]:
         ),
         409,
     )
+
+
+# The glossary's pages are routes of this blueprint, in their own module.
+from kb.views import glossary_editor  # noqa: E402, F401
