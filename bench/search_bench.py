@@ -48,6 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from flask import current_app  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 from sqlalchemy.orm import joinedload, selectinload  # noqa: E402
@@ -263,8 +264,19 @@ def rows_for(ids: list[int]) -> list[Article]:
 
 
 def project_search(q: BenchQuery) -> int:
+    """The project's search as configured (hybrid: lexical + semantic)."""
     found = search.search(SearchQuery(text=q.text, tags=q.tags, areas=q.areas))
     return found.total
+
+
+def project_lexical(q: BenchQuery) -> int:
+    """The project's search with semantic ranking off (KB_SEARCH_SEMANTIC=false), for the side-by-side."""
+    config = current_app.config
+    config["SEARCH_SEMANTIC"] = False
+    try:
+        return project_search(q)
+    finally:
+        config["SEARCH_SEMANTIC"] = True
 
 
 class NaiveWhoosh:
@@ -521,7 +533,11 @@ def run_size(n: int, args, material) -> dict:
                     flush=True,
                 )
                 result.update(
-                    timed({"project": project_search, "naive": naive, "fts5": fts}, queries, args.rounds)
+                    timed(
+                        {"project": project_search, "lexical": project_lexical, "naive": naive, "fts5": fts},
+                        queries,
+                        args.rounds,
+                    )
                 )
                 print(f"[{n}] save-to-searchable x {args.saves} ...", flush=True)
                 result["save"] = save_latencies(app, args.saves, rng, naive, fts)
@@ -583,6 +599,17 @@ def print_table(results: list[dict]) -> str:
             r["save"]["fts5"]["p95_ms"],
             "ms",
         )
+    lines += [
+        "",
+        "| articles | measure | lexical only | hybrid (lexical + semantic) | hybrid / lexical |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    for r in results:
+        for key, label in (("p50_ms", "search p50"), ("p95_ms", "search p95")):
+            lexical, hybrid = r["lexical"][key], r["project"][key]
+            lines.append(
+                f"| {r['articles']:,} | {label} | {lexical:.1f} ms | {hybrid:.1f} ms | {hybrid / lexical:.2f} |"
+            )
     table = "\n".join(lines)
     print(table)
     return table

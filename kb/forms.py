@@ -468,3 +468,58 @@ class AuditFilterForm(FlaskForm):
         """A date filter's day, or None if it is empty or not a date (a bad one is reported by validate)."""
         field = self[name]
         return field.data if not field.errors else None
+
+
+GLOSSARY_KIND_HINTS = {
+    "acronym": "Letters that stand for something in this unit (CHIS, POCA). Search finds the expansion too.",
+    "term": "Slang or everyday words and the words the articles use for the same thing (grass: informant).",
+    "best_bet": "A phrase people type (accountant) and the capabilities to show first for it.",
+}
+
+
+def _lines(text: str | None) -> list[str]:
+    """One item per line or comma, blanks dropped."""
+    return [item.strip() for item in (text or "").replace("\n", ",").split(",") if item.strip()]
+
+
+class GlossaryForm(FlaskForm):
+    """An entry of the search vocabulary: an acronym, a term or slang word, or a best bet."""
+
+    term = StringField("Term", filters=[_strip], validators=[InputRequired("Enter the term"), Length(max=80)])
+    kind = RadioField(
+        "Kind of entry",
+        choices=as_choices([("acronym", "Acronym"), ("term", "Term or slang"), ("best_bet", "Best bet")]),
+        validators=[InputRequired("Choose what kind of entry this is")],
+    )
+    expansion = StringField("What the acronym stands for", filters=[_strip], validators=[Length(max=200)])
+    aliases = TextAreaField("Words and phrases that mean the same", filters=[_strip])
+    targets = StringField("Capabilities to put first (web address names, in order)", filters=[_strip])
+    definition = TextAreaField("Definition (shown in the public glossary)", filters=[_strip])
+
+    @property
+    def alias_list(self) -> list[str]:
+        return _lines(self.aliases.data)
+
+    @property
+    def target_list(self) -> list[str]:
+        return _lines(self.targets.data)
+
+
+class GlossaryFilterForm(FlaskForm):
+    """The glossary list's search box and kind filter (GET, so no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search the glossary", filters=[_strip])
+    kind = SelectField(
+        "Kind",
+        choices=as_choices(
+            [
+                ("", "All kinds"),
+                ("acronym", "Acronyms"),
+                ("term", "Terms and slang"),
+                ("best_bet", "Best bets"),
+            ]
+        ),
+    )

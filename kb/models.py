@@ -210,6 +210,8 @@ class GlossaryTerm(db.Model):
     definition: Mapped[str] = mapped_column(Text, default="")
     # Best bets: the slugs of the capabilities to put first, in order.
     targets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Every process's search compares this (with the count) to know the glossary changed.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     @property
     def is_acronym(self) -> bool:

@@ -17,7 +17,13 @@ from tests.conftest import PASSWORD, make_app
 
 ROLES = [r.value for r in UserRole]
 # A sample value for each URL argument a route may have; a new argument must be added here on purpose.
-SAMPLE_ARGS = {"slug": "gateway", "number": 1, "token": "not-a-real-token", "filename": "site.css"}
+SAMPLE_ARGS = {
+    "slug": "gateway",
+    "number": 1,
+    "entry_id": 1,
+    "token": "not-a-real-token",
+    "filename": "site.css",
+}
 
 
 @pytest.fixture(scope="module")

@@ -143,3 +143,53 @@ def test_staff_see_internal_ones_and_editors_see_drafts_in_the_editor_scope(app,
 def test_internal_contacts_are_not_searchable_even_by_staff(client, auth, canaries):
     auth.login("staff")
     assert client.get("/api/search", query_string={"q": CONTACT}).get_json()["total"] == 0
+
+
+def nowhere_like(word: str) -> str:
+    """A word of the same length that no article holds."""
+    return ("quetzalnowhere" * 2)[: len(word)]
+
+
+def _answers(client, word: str, *, ordered: bool) -> list[str]:
+    """Every lexicon-based answer for ``word``: exact word, prefix of it, a typo of it, in a phrase, as
+    type-ahead, with what was typed written as TEXT and WORD so that answers compare byte for byte.
+
+    :param ordered: compare the order of results too (lexical only: the embedding model reads the
+        characters typed, so two unknown words may order the same results differently; the model's
+        vocabulary is fixed and says nothing about the articles).
+    """
+    shapes = [word, word[:-3], word[:-1] + "x", word[:4] + word[5:], f"prison {word}", f"prison {word[:-2]}"]
+    found = []
+    for text in shapes:
+        body = client.get("/api/search", query_string={"q": text}).get_json()
+        if not ordered:
+            body["results"] = sorted(body["results"], key=lambda r: r["slug"])
+        found.append(_masked(json.dumps(body, sort_keys=True), text, word))
+        suggest = client.get("/api/suggest", query_string={"q": text}).get_data(as_text=True)
+        found.append(_masked(suggest, text, word))
+        if ordered:
+            page = client.get("/search", query_string={"q": text}).get_data(as_text=True)
+            main = BeautifulSoup(page, "html.parser").select_one("#search-results")
+            found.append(_masked(str(main), text, word))
+    return found
+
+
+def _masked(answer: str, text: str, word: str) -> str:
+    from urllib.parse import quote_plus
+
+    return answer.replace(quote_plus(text), "TEXT").replace(text, "TEXT").replace(word, "WORD")
+
+
+@pytest.mark.parametrize("semantic", [False, True], ids=["lexical", "hybrid"])
+@pytest.mark.parametrize("reader", ["anonymous", "staff"])
+def test_a_hidden_word_answers_exactly_like_a_word_that_exists_nowhere(
+    app, client, auth, canaries, reader, semantic
+):
+    """Prefix rule, corrections, did-you-mean and suggestions consult only what the reader may see
+    (issue 8): a word only hidden articles hold is indistinguishable from no word at all."""
+    app.config["SEARCH_SEMANTIC"] = semantic
+    if reader == "staff":
+        auth.login("staff")
+    hidden = DRAFT if reader == "staff" else INTERNAL  # staff may see internal articles, not drafts
+    nowhere = nowhere_like(hidden)
+    assert _answers(client, hidden, ordered=not semantic) == _answers(client, nowhere, ordered=not semantic)

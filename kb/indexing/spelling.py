@@ -17,7 +17,7 @@ GLOSSARY_WEIGHT = 3  # a glossary word counts as if this many articles used it
 
 
 def max_distance(word: str) -> int:
-    return 1 if len(word) <= 6 else 2
+    return 1 if len(word) < 8 else 2
 
 
 def is_correctable(word: str) -> bool:

@@ -119,10 +119,12 @@ def _common_words() -> frozenset[str]:
     return STOP_LIST
 
 
-def version_key() -> tuple[int, int]:
-    """Changes whenever an entry is added or removed (edits are signalled by the search index's events)."""
-    row = db.session.execute(select(func.count(GlossaryTerm.id), func.max(GlossaryTerm.id))).one()
-    return (row[0] or 0, row[1] or 0)
+def version_key() -> tuple:
+    """Changes whenever an entry is added, edited or removed, as every server process sees it."""
+    row = db.session.execute(
+        select(func.count(GlossaryTerm.id), func.max(GlossaryTerm.id), func.max(GlossaryTerm.updated_at))
+    ).one()
+    return (row[0] or 0, row[1] or 0, str(row[2] or ""))
 
 
 # --- editing ---------------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ SEMANTIC_ALONE_FLOOR = 0.40
 # Reciprocal-rank fusion: score = weight / (RRF_K + rank), summed over the two rankings.
 RRF_K = 5
 LEXICAL_WEIGHT = 1.0
-SEMANTIC_WEIGHT = 0.8
+SEMANTIC_WEIGHT = 1.2
 
 
 @dataclass(frozen=True)

@@ -697,3 +697,7 @@ def _reindex_refused(message: str, status: int = 409) -> tuple[str, int]:
         ),
         status,
     )
+
+
+# The glossary's pages are routes of this blueprint, in their own module.
+from kb.views import glossary_editor  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""glossary entry kinds (acronym, term, best bet) and best-bet targets
+"""glossary entry kinds (acronym, term, best bet), best-bet targets, updated_at
 
 Revision ID: 3c5e9a1b7d20
 Revises: 5e1c7a2b9d40
@@ -20,14 +20,17 @@ def upgrade():
     with op.batch_alter_table('glossary_terms', schema=None) as batch_op:
         batch_op.add_column(sa.Column('kind', sa.String(length=20), nullable=False, server_default='term'))
         batch_op.add_column(sa.Column('targets', sa.JSON(), nullable=False, server_default='[]'))
+        batch_op.add_column(sa.Column('updated_at', sa.DateTime(), nullable=False, server_default=sa.func.current_timestamp()))
     # Entries written before kinds existed: those with an expansion were acronyms.
     op.execute("UPDATE glossary_terms SET kind = 'acronym' WHERE expansion <> ''")
     with op.batch_alter_table('glossary_terms', schema=None) as batch_op:
         batch_op.alter_column('kind', server_default=None)
         batch_op.alter_column('targets', server_default=None)
+        batch_op.alter_column('updated_at', server_default=None)
 
 
 def downgrade():
     with op.batch_alter_table('glossary_terms', schema=None) as batch_op:
+        batch_op.drop_column('updated_at')
         batch_op.drop_column('targets')
         batch_op.drop_column('kind')
