@@ -88,6 +88,14 @@ class Tag(db.Model):
         return f"<Tag {self.slug}>"
 
 
+class Workforce(enum.StrEnum):
+    """Who can hold a role: warranted police officers, police staff, or either."""
+
+    OFFICER = "officer"
+    STAFF = "staff"
+    BOTH = "both"
+
+
 class RoleType(db.Model):
     """A kind of job (analyst, financial investigator, ...), for candidates looking for a role."""
 
@@ -97,6 +105,14 @@ class RoleType(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
+    workforce: Mapped[str] = _enum_column(Workforce, Workforce.BOTH)
+
+    @property
+    def workforces(self) -> tuple[str, ...]:
+        """The workforce slugs this role is open to: ``("officer",)``, ``("staff",)`` or both."""
+        if self.workforce == Workforce.BOTH.value:
+            return (Workforce.OFFICER.value, Workforce.STAFF.value)
+        return (self.workforce,)
 
     def __repr__(self) -> str:
         return f"<RoleType {self.slug}>"

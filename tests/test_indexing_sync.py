@@ -181,7 +181,7 @@ def test_an_unreadable_index_is_rebuilt_at_start(seeded_instance, tmp_path):
 def test_kb_reindex_prints_documents_and_time(runner):
     result = runner.invoke(args=["kb", "reindex"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Indexed 39 documents in ")
+    assert result.output.startswith("Indexed 40 documents in ")
     repaired = runner.invoke(args=["kb", "reindex", "--repair"])
     assert repaired.output.strip() == "Re-indexed 0 documents."
 

@@ -28,6 +28,9 @@ PUBLIC_PAGES = [
     "/glossary",
     "/areas/economic-crime",
     "/tags/cyber",
+    "/map",
+    "/roles",
+    "/roles/analyst",
 ]
 
 
@@ -104,15 +107,30 @@ def test_nothing_on_a_page_loads_from_another_host(client):
 # ---- Home ----
 
 
-def test_home_starts_with_the_search_box_then_map_directory_and_about(client):
+def test_home_leads_with_the_two_routes_then_search_roles_directory_and_about(client):
     page = soup(client.get("/"))
-    assert page.select_one("header form") is None, "home has its own search box first"
+    assert page.select_one("header form") is None, "home has its own search box"
     main = page.select_one("main")
     first_form = main.find("form")
     control = first_form.find("input", attrs={"name": "q"})
     assert first_form["action"] == "/search" and label_for(page, control) == "Search capabilities"
     headings = [h.get_text(strip=True) for h in main.find_all("h2")]
-    assert headings == ["The unit at a glance", "Capabilities by area", "About the unit"]
+    assert headings == [
+        "Looking for a job",
+        "Working with the unit",
+        "Browse by role",
+        "Capabilities by area",
+        "About the unit",
+    ]
+    jobs = {a.get_text(strip=True): a["href"] for a in page.select("#route-jobs-heading ~ ul a")}
+    assert jobs["How to apply"] == "/capabilities/how-to-apply"
+    assert jobs["Vacancies on TVP Careers"] == "https://tvpcareers.co.uk"
+    assert jobs["Roles for police officers and police staff"] == "/roles"
+    staff = {a["href"] for a in page.select("#route-staff-heading ~ ul a")}
+    assert {"/capabilities/gateway", "/map"} <= staff
+    assert "/capabilities/requesting-support-through-the-gateway" not in staff, "internal: staff only"
+    # The map has its own page now: nothing on home repeats the directory as boxes.
+    assert page.select_one(".capability-map") is None
     about = {a["href"] for a in page.select("#about-heading ~ ul a")}
     assert about == {
         "/capabilities/about-the-unit",
@@ -122,7 +140,7 @@ def test_home_starts_with_the_search_box_then_map_directory_and_about(client):
 
 
 def test_capability_map_links_every_area_and_capability_with_a_text_alternative(client):
-    page = soup(client.get("/"))
+    page = soup(client.get("/map"))
     capabilities = db.session.scalars(select(Article).where(Article.kind == "capability")).all()
     areas = {f"/areas/{a.area.slug}" for a in capabilities}
     svgs = page.select(".capability-map svg")
@@ -142,7 +160,7 @@ def test_capability_map_links_every_area_and_capability_with_a_text_alternative(
 
 
 def test_capability_map_draws_the_economic_crime_unit_with_its_twelve_teams(client):
-    page = soup(client.get("/"))
+    page = soup(client.get("/map"))
     recu = db.session.scalar(select(Article).where(Article.slug == "south-east-regional-economic-crime-unit"))
     teams = {f"/capabilities/{child.slug}" for child in recu.children}
     assert len(teams) == 12
@@ -160,7 +178,7 @@ def test_capability_map_escapes_titles_and_follows_visibility(client):
             title="Hidden team", summary="s", area="intelligence", visibility="internal", status="published"
         )
     )
-    page = soup(client.get("/"))
+    page = soup(client.get("/map"))
     svg = page.select_one(".capability-map svg")
     assert svg.find("script") is None
     assert '<script>"Q&A"</script>' in svg.get_text()
@@ -187,7 +205,7 @@ def test_article_shows_everything_a_candidate_needs(client):
     assert facts["Part of"].a["href"] == "/capabilities/south-east-regional-economic-crime-unit"
     assert {a["href"] for a in facts["Tags"].find_all("a")} == {f"/tags/{t.slug}" for t in article.tags}
     role_links = [a["href"] for a in facts["Roles"].find_all("a")]
-    assert role_links == [f"/search?role={r.slug}" for r in article.role_types]
+    assert role_links == [f"/roles/{r.slug}" for r in article.role_types]
     assert [li.get_text(" ", strip=True).split(" (")[0] for li in facts["Works with"].find_all("li")] == list(
         article.partners
     )

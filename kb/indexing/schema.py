@@ -222,6 +222,8 @@ def build_schema() -> Schema:
         tags=KEYWORD(commas=True, stored=True),
         area=ID(stored=True, sortable=True),
         roles=KEYWORD(commas=True, stored=True),
+        # "officer" and/or "staff": who can hold at least one of the article's roles (a search facet).
+        workforce=KEYWORD(commas=True, stored=True),
         title_sort=ID(sortable=True),
         updated=NUMERIC(bits=64, signed=False, stored=True, sortable=True),
         # The article's embedding (kb.indexing.semantic), float16 bytes: derived like everything here.
@@ -265,6 +267,7 @@ def document_for(article: Any) -> dict[str, Any]:
         "tags": ",".join(t.slug for t in tags),
         "area": area.slug if area is not None else "",
         "roles": ",".join(r.slug for r in roles),
+        "workforce": ",".join(sorted({w for r in roles for w in r.workforces})),
         "title_sort": normalise_name(title) or article.slug,
         # Microseconds since 1970 (the database keeps naive UTC), so "last updated" orders like the rows.
         "updated": int(updated.replace(tzinfo=UTC).timestamp() * 1_000_000) if updated else 0,

@@ -14,6 +14,11 @@ from kb.models import Area, Article, Kind, RoleType, Tag, article_tags
 
 # The page the unit's own box on the capability map opens.
 ABOUT_UNIT_SLUG = "about-the-unit"
+# Pages the home page routes candidates and staff to (each shown only if it exists and is readable).
+HOW_TO_APPLY_SLUG = "how-to-apply"
+WORKING_HERE_SLUG = "working-at-the-unit"
+GATEWAY_SLUG = "gateway"
+TASKING_GUIDE_SLUG = "requesting-support-through-the-gateway"
 
 
 def anonymous_reader() -> AnonymousUserMixin:
@@ -89,3 +94,13 @@ def tags_with_counts(user: Any = None) -> list[tuple[Tag, int]]:
 def articles_by_acronym(user: Any = None) -> dict[str, Article]:
     """Readable articles keyed by their acronym, so the glossary can link a team's acronym to its page."""
     return {a.acronym: a for a in readable_articles(user, Article.acronym != "")}
+
+
+def role_types_with_articles(user: Any = None) -> list[tuple[RoleType, list[Article]]]:
+    """Every role type, in display order, with the readable capabilities that have it (maybe none)."""
+    roles = list(db.session.scalars(select(RoleType).order_by(RoleType.position)))
+    return [(role, readable_articles_with_role(role, user)) for role in roles]
+
+
+def readable_articles_with_role(role: RoleType, user: Any = None) -> list[Article]:
+    return readable_articles(user, Article.role_types.any(id=role.id))

@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import select
 
 from kb.extensions import db
-from kb.models import Area, GlossaryTerm, RoleType, Tag
+from kb.models import Area, GlossaryTerm, RoleType, Tag, Workforce
 from kb.services import articles
 from kb.services.articles import ArticleData
 
@@ -105,6 +105,11 @@ def load_taxonomy(content_dir: Path = CONTENT_DIR) -> None:
             row.position = position
             if hasattr(row, "description"):
                 row.description = item.get("description", "")
+            if model is RoleType:
+                workforce = item.get("workforce", Workforce.BOTH.value)
+                if workforce not in {w.value for w in Workforce}:
+                    raise ContentError(f"taxonomy.yml: role {item['slug']}: unknown workforce {workforce!r}")
+                row.workforce = workforce
             db.session.add(row)
     db.session.flush()
 

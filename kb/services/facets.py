@@ -27,12 +27,17 @@ class Facet:
     label: str  # heading on the page
     model: Any  # the table that names the values, or None for fixed values
     editor_only: bool = False
+    fixed: tuple[tuple[str, str], ...] = ()  # (value, label) in display order when there is no table
+
+
+WORKFORCES = (("officer", "Police officer"), ("staff", "Police staff"))
 
 
 FACETS: tuple[Facet, ...] = (
     Facet("tag", "tags", "Topic", Tag),
     Facet("area", "area", "Area", Area),
     Facet("role", "roles", "Role type", RoleType),
+    Facet("workforce", "workforce", "Police officer or police staff", None, fixed=WORKFORCES),
     Facet("status", "status", "Status", None, editor_only=True),
 )
 BY_NAME = {facet.name: facet for facet in FACETS}
@@ -44,6 +49,8 @@ def facets_for(scope: str) -> list[Facet]:
 
 def names(facet: Facet) -> dict[str, tuple[str, int]]:
     """Value slug -> (label, display position)."""
+    if facet.fixed:
+        return {value: (label, i) for i, (value, label) in enumerate(facet.fixed)}
     if facet.model is None:
         return {status.value: (status.value.capitalize(), i) for i, status in enumerate(Status)}
     rows = db.session.execute(select(facet.model.slug, facet.model.name, facet.model.position))

@@ -105,6 +105,7 @@ class SearchQuery:
     tags: tuple[str, ...] = ()
     areas: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
+    workforces: tuple[str, ...] = ()  # "officer", "staff"
     statuses: tuple[str, ...] = ()  # the editor scope only
     sort: str = ""  # "" means relevance when there are words, title when browsing
     page: int = 1
@@ -117,7 +118,7 @@ class SearchQuery:
     def from_args(
         cls, args: Any, *, endpoint: str = "search.results", allow_per_page: int = 0
     ) -> SearchQuery:
-        """Read ``q``, ``tag``, ``area``, ``role``, ``status``, ``sort`` and ``page``; never fails.
+        """Read ``q``, the facets (``tag area role workforce status``), ``sort`` and ``page``; never fails.
 
         :param allow_per_page: if set, also read ``per_page``, up to this many.
         """
@@ -131,6 +132,7 @@ class SearchQuery:
             tags=_slugs(args.getlist("tag")),
             areas=_slugs(args.getlist("area")),
             roles=_slugs(args.getlist("role")),
+            workforces=_slugs(args.getlist("workforce")),
             statuses=_slugs(args.getlist("status")),
             sort=sort if sort in SORTS else "",
             page=_int(args.get("page"), 1, 1, MAX_PAGE),
@@ -141,15 +143,19 @@ class SearchQuery:
         )
 
     def selected(self, facet: str) -> tuple[str, ...]:
-        return {"tag": self.tags, "area": self.areas, "role": self.roles, "status": self.statuses}.get(
-            facet, ()
-        )
+        return {
+            "tag": self.tags,
+            "area": self.areas,
+            "role": self.roles,
+            "workforce": self.workforces,
+            "status": self.statuses,
+        }.get(facet, ())
 
     def args(self) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = []
         if self.text:
             pairs.append(("q", self.text))
-        for name in ("tag", "area", "role", "status"):
+        for name in ("tag", "area", "role", "workforce", "status"):
             pairs.extend((name, value) for value in self.selected(name))
         if self.sort:
             pairs.append(("sort", self.sort))
@@ -171,7 +177,13 @@ class SearchQuery:
 
     def toggle_url(self, facet: str, value: str) -> str:
         """This search with one facet value ticked or unticked, back on the first page."""
-        attribute = {"tag": "tags", "area": "areas", "role": "roles", "status": "statuses"}[facet]
+        attribute = {
+            "tag": "tags",
+            "area": "areas",
+            "role": "roles",
+            "workforce": "workforces",
+            "status": "statuses",
+        }[facet]
         values = self.selected(facet)
         values = tuple(v for v in values if v != value) if value in values else (*values, value)
         return self.url(**{attribute: values, "page": 1})

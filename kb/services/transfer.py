@@ -38,6 +38,7 @@ def _vocabulary(model: type) -> list[dict[str, Any]]:
             "slug": r.slug,
             "name": r.name,
             **({"description": r.description} if hasattr(r, "description") else {}),
+            **({"workforce": r.workforce} if hasattr(r, "workforce") else {}),
         }
         for r in rows
     ]
@@ -111,6 +112,8 @@ def _upsert_vocabulary(model: type, items: list[dict[str, Any]]) -> None:
         row.position = position
         if "description" in item:
             row.description = item["description"]
+        if "workforce" in item and hasattr(row, "workforce"):
+            row.workforce = item["workforce"]
         db.session.add(row)
 
 

@@ -19,7 +19,23 @@ bp = Blueprint("public", __name__)
 @bp.get("/")
 @access(PUBLIC)
 def home() -> str:
-    """Show the search box, the capability map, the directory grouped by area and the about pages."""
+    """Show the search box, the routes for candidates and for staff, roles, the directory and about pages."""
+    return render_template(
+        "public/home.html",
+        directory=catalogue.directory(),
+        pages=catalogue.pages(),
+        roles=catalogue.role_types_with_articles(),
+        apply_page=catalogue.readable_article(catalogue.HOW_TO_APPLY_SLUG),
+        working_page=catalogue.readable_article(catalogue.WORKING_HERE_SLUG),
+        gateway=catalogue.readable_article(catalogue.GATEWAY_SLUG),
+        tasking_guide=catalogue.readable_article(catalogue.TASKING_GUIDE_SLUG),
+    )
+
+
+@bp.get("/map")
+@access(PUBLIC)
+def capability_map_page() -> str:
+    """Show the capability map, with the directory as its text alternative."""
     directory = catalogue.directory()
     about = catalogue.readable_article(catalogue.ABOUT_UNIT_SLUG)
     maps = capability_map.capability_maps(
@@ -28,7 +44,32 @@ def home() -> str:
         article_url=lambda item: url_for(".article", slug=item.slug),
         area_url=lambda area: url_for(".area", slug=area.slug),
     )
-    return render_template("public/home.html", directory=directory, pages=catalogue.pages(), maps=maps)
+    return render_template("public/map.html", directory=directory, maps=maps)
+
+
+@bp.get("/roles")
+@access(PUBLIC)
+def roles() -> str:
+    """List every role type, whether officers, staff or both can hold it, and how many teams have it."""
+    return render_template(
+        "public/roles.html",
+        roles=catalogue.role_types_with_articles(),
+        apply_page=catalogue.readable_article(catalogue.HOW_TO_APPLY_SLUG),
+    )
+
+
+@bp.get("/roles/<slug>")
+@access(PUBLIC)
+def role(slug: str) -> str:
+    """Show one role type: what it is, who can hold it, the capabilities that have it and how to apply."""
+    found = catalogue.role_type_by_slug(slug) or abort(404)
+    return render_template(
+        "public/role.html",
+        role=found,
+        items=catalogue.readable_articles_with_role(found),
+        roles=catalogue.role_types_with_articles(),
+        apply_page=catalogue.readable_article(catalogue.HOW_TO_APPLY_SLUG),
+    )
 
 
 @bp.get("/capabilities")
