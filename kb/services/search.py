@@ -503,15 +503,15 @@ def search(query: SearchQuery, user: Any = None, *, scope: str = "site") -> Sear
     order, q, any_words = _match(snapshot, parsed, visible)
     if q is not None and not parsed.exact and semantic_enabled():
         order = ranking.fuse(order, ranking.neighbours(snapshot, parsed, visible))
-    pinned = (
-        []
-        if _names_an_article(snapshot, parsed, visible)
-        else ranking.best_bets(
+    named = _named_articles(snapshot, parsed, visible)
+    pinned = named or (
+        ranking.best_bets(
             vocabulary.best_bet_matcher, [b.targets for b in vocabulary.best_bets], parsed, snapshot, visible
         )
     )
     if pinned:
         order = pinned + [d for d in order if d not in pinned]
+    pinned = [] if named else pinned
     matched = DocSet.of(order) if q is not None else visible
     return _page_of(
         query, user, scope, snapshot, parsed, order, matched, q,
@@ -522,10 +522,12 @@ def search(query: SearchQuery, user: Any = None, *, scope: str = "site") -> Sear
     )  # fmt: skip
 
 
-def _names_an_article(snapshot: Snapshot, parsed, visible: DocSet) -> bool:
-    """True when the words typed are exactly a visible article's title or acronym (it comes first)."""
+def _named_articles(snapshot: Snapshot, parsed, visible: DocSet) -> list[int]:
+    """Visible articles whose title or acronym is exactly what was typed: they come first, always."""
     name = normalise_name(parsed.text)
-    return bool(name) and snapshot.has_match(whoosh_query.Term("name", name), visible)
+    if not name or parsed.query is None:
+        return []
+    return [d for d in snapshot.searcher.docs_for_query(whoosh_query.Term("name", name)) if d in visible]
 
 
 def _match(snapshot: Snapshot, parsed, visible: DocSet) -> tuple[list[int], Any, bool]:
