@@ -2,7 +2,8 @@
 
 SQLite is the embedded default. Every connection switches foreign keys on (so ``ON DELETE CASCADE`` and
 ``SET NULL`` hold, as they do on PostgreSQL), uses write-ahead logging (readers never wait for a writer)
-and waits ``DATABASE_BUSY_TIMEOUT`` seconds for a lock before giving up.
+and waits ``DATABASE_BUSY_TIMEOUT`` seconds for a lock before giving up. On PostgreSQL the same setting is
+the ``lock_timeout`` of every connection.
 """
 
 from __future__ import annotations
@@ -29,6 +30,25 @@ def is_busy_error(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
+def configure_postgres(engine: Engine, busy_timeout: float) -> None:
+    """Make every PostgreSQL connection give up waiting for a lock after ``busy_timeout`` seconds.
+
+    Without it a save behind another transaction's row lock would wait forever; with it the wait ends
+    in an OperationalError, which the article service reports as ``DatabaseBusy`` (503, text kept).
+    """
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"SET lock_timeout = {int(busy_timeout * 1000)}")
+        finally:
+            cursor.close()
+        dbapi_connection.commit()
+
+
 def configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     """Switch foreign keys and WAL on for every new connection of a SQLite ``engine``."""
     if engine.dialect.name != "sqlite":
@@ -53,3 +73,4 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             configure_sqlite(engine, float(app.config["DATABASE_BUSY_TIMEOUT"]))
+            configure_postgres(engine, float(app.config["DATABASE_BUSY_TIMEOUT"]))

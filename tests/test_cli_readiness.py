@@ -20,6 +20,7 @@ from flask_migrate import downgrade, upgrade
 
 from kb.extensions import db
 from kb.services.transfer import FORMAT, FORMAT_VERSION
+from tests import databases
 from tests.conftest import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,6 +176,7 @@ def test_an_index_folder_that_cannot_be_written(seeded_instance, tmp_path, unwri
         db.engine.dispose()
 
 
+@pytest.mark.skipif(databases.using_postgres(), reason="a SQLite file lock; PostgreSQL has no such file")
 def test_a_locked_sqlite_database(empty_app, tmp_path):
     app = make_app(
         Path(empty_app.instance_path), SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 0.1}}

@@ -9,9 +9,11 @@ import sqlite3
 
 import pytest
 from bs4 import BeautifulSoup
+from sqlalchemy import create_engine, func, select, text
 
 from kb.extensions import db
 from kb.indexing import sync
+from kb.models import Article
 from kb.services import articles, search
 from kb.services.articles import ArticleData
 from kb.services.search import SearchQuery
@@ -40,19 +42,28 @@ def editor(auth):
 def test_a_locked_database_keeps_the_editors_text_with_a_503(app, client, editor):
     app.config["DATABASE_BUSY_TIMEOUT"] = 0.2
     db.engine.dispose()
-    from kb.database import configure_sqlite
+    from kb.database import configure_postgres, configure_sqlite
 
     configure_sqlite(db.engine, 0.2)
+    configure_postgres(db.engine, 0.2)
     values = form_values(soup(client.get("/editor/articles/gateway/edit")))
-    path = db.engine.url.database
-    holder = sqlite3.connect(path, timeout=0.1, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    if db.engine.dialect.name == "sqlite":
+        holder = sqlite3.connect(db.engine.url.database, timeout=0.1, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the database
+        release = holder.execute
+    else:  # another transaction holds the article's row
+        holder = create_engine(db.engine.url).connect()
+        holder.execute(text("SELECT id FROM articles WHERE slug = 'gateway' FOR UPDATE"))
+        release = None
     try:
         response = post_form(
             client, "/editor/articles/gateway/edit", with_changes(values, body="Kept while locked.")
         )
     finally:
-        holder.execute("ROLLBACK")
+        if release is not None:
+            release("ROLLBACK")
+        else:
+            holder.rollback()
         holder.close()
     assert response.status_code == 503
     page = soup(response)
@@ -72,7 +83,10 @@ def test_a_save_whose_index_write_failed_says_search_will_catch_up(app, client, 
     held = ix.writer()
     try:
         response = post_form(
-            client, "/editor/articles/gateway/edit", with_changes(values, summary="Caracal while busy.")
+            client,
+            "/editor/articles/gateway/edit",
+            with_changes(values, summary="Caracal while busy."),
+            action="publish",
         )
         assert response.status_code == 303
         notice = soup(client.get(response.location)).select_one(".notice--success").get_text()
@@ -102,7 +116,9 @@ def test_a_read_only_index_folder_keeps_serving_and_recovers(app, client, editor
         path.chmod(0o555)
     try:
         values = form_values(soup(client.get("/editor/articles/gateway/edit")))
-        saved = post_form(client, "/editor/articles/gateway/edit", with_changes(values, summary="Okapi."))
+        saved = post_form(
+            client, "/editor/articles/gateway/edit", with_changes(values, summary="Okapi."), action="publish"
+        )
         assert saved.status_code == 303
         assert "search will catch up" in soup(client.get(saved.location)).get_text()
         assert client.get("/search?q=fraud").status_code == 200  # the last good build still answers
@@ -126,9 +142,9 @@ def test_kb_reindex_prints_one_clear_line_when_the_folder_cannot_be_written(tmp_
         db.engine.dispose()
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
-    assert lines == [
-        f"Error: the search index folder {blocker / 'index'} cannot be written (Not a directory)"
-    ]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"Error: the search index folder {blocker / 'index'} cannot be written")
+    assert "KB_INDEX_DIR" in lines[0]
 
 
 def test_repair_with_a_busy_writer_from_the_editor_page(app, client, editor):
@@ -207,7 +223,7 @@ def test_a_busy_writer_after_the_swap_does_not_fail_a_rebuild(app, monkeypatch):
     finally:
         for writer in held:
             writer.cancel()
-    assert report.documents == 39
+    assert report.documents == db.session.scalar(select(func.count()).select_from(Article))
     assert found(app, "serval") == ["rocta"]
 
 

@@ -1,7 +1,7 @@
 """workforce (police officer, police staff or both) on role types
 
 Revision ID: c3a1e5b7d901
-Revises: 10b17f3ae3f7
+Revises: c3d9e2a71b40
 Create Date: 2026-12-02 14:50:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3a1e5b7d901'
-down_revision = '10b17f3ae3f7'
+down_revision = 'c3d9e2a71b40'
 branch_labels = None
 depends_on = None
 
