@@ -63,7 +63,9 @@ def accounts() -> str:
 @access(ADMIN)
 def new_account() -> Response | str:
     """Create an account with a temporary password or a one-time set-password link."""
-    form = AccountForm(data={"role": UserRole.EDITOR.value, "method": PasswordMethod.LINK.value})
+    # No role is preselected (GOV.UK radios guidance): an admin must choose, so nobody gets publishing
+    # rights because a default went unnoticed.
+    form = AccountForm(data={"method": PasswordMethod.LINK.value})
     if form.validate_on_submit():
         try:
             user, credentials = users.create_account(
