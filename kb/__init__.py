@@ -38,7 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from kb import auth_session, cli, delivery, hosts, security, templating
     from kb.services import search as search_service
-    from kb.views import admin, auth, editor, errors, health, public
+    from kb.views import admin, auth, editor, errors, health, public, two_factor
     from kb.views import api as api_views
     from kb.views import search as search_views
 
@@ -49,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     delivery.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(two_factor.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(search_views.bp)

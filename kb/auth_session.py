@@ -22,6 +22,8 @@ SEEN_AT = "kb_seen_at"  # epoch seconds of the last request, for the idle time-o
 SIGNED_IN_AT = "kb_signed_in_at"  # epoch seconds of sign-in, for the absolute limit
 # Endpoints a user who must change their password may still reach.
 ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset({"auth.change_password", "auth.logout", "static"})
+# Endpoints an editor or admin who must set up a second factor may still reach.
+ALLOWED_BEFORE_TWO_FACTOR = frozenset({"two_factor.set_up", "auth.logout", "static"})
 # Form fields never shown back on the "signed out, nothing saved" page.
 _NOT_ECHOED = re.compile(r"password|csrf|token|version|base_revision|next", re.IGNORECASE)
 
@@ -90,6 +92,15 @@ def enforce_session_rules():
     session[SEEN_AT] = moment
     if current_user.must_change_password and request.endpoint not in ALLOWED_BEFORE_PASSWORD_CHANGE:
         return redirect(url_for("auth.change_password"))
+    from kb.services import two_factor
+
+    if (
+        not current_user.must_change_password
+        and two_factor.required_for(current_user)
+        and not current_user.has_two_factor
+        and request.endpoint not in ALLOWED_BEFORE_TWO_FACTOR
+    ):
+        return redirect(url_for("two_factor.set_up"))
     return None
 
 

@@ -55,8 +55,22 @@ class Defaults:
     INSIGHTS_RETENTION_DAYS = 90
     INSIGHTS_MIN_COUNT = 5
     FEEDBACK_RATE_LIMIT = "10 per hour"
-    LOGIN_MAX_FAILURES = 10
-    LOGIN_FAILURE_WINDOW_MINUTES = 15
+    # Sign-in throttling (kb/services/throttle.py), counted in the database: per (account, address) pair
+    # the first few failures are free, then each costs a doubling wait; per account a high ceiling.
+    LOGIN_PAIR_FREE_ATTEMPTS = 5
+    LOGIN_PAIR_BACKOFF_SECONDS = 30
+    LOGIN_PAIR_BACKOFF_MAX_SECONDS = 900
+    LOGIN_ACCOUNT_MAX_FAILURES = 100
+    LOGIN_ACCOUNT_WINDOW_MINUTES = 60
+    # Anonymous searches per address (Flask-Limiter syntax); signed-in users are not limited.
+    SEARCH_RATE_LIMIT = "120 per minute"
+    SUGGEST_RATE_LIMIT = "600 per minute"
+    # Words no password may contain: the unit's names (checked with look-alike characters too).
+    PASSWORD_UNIT_NAMES = ("SEROCU", "ROCU", "Regional Organised Crime Unit", "Organised Crime")
+    # A second factor for editors and admins: None means "on in production, off elsewhere".
+    REQUIRE_2FA: bool | None = None
+    TWO_FACTOR_ISSUER = "SEROCU Knowledge Base"
+    TWO_FACTOR_PENDING_MINUTES = 5  # time allowed between the password and the code
     SET_PASSWORD_LINK_HOURS = 72
     # Absolute URLs and trusted hosts (kb/hosts.py). PREFERRED_URL_SCHEME None: https in production.
     SERVER_NAME: str | None = None
@@ -98,6 +112,10 @@ def finalise(config: dict, instance_path: str) -> None:
                 "KB_ENV=production needs an explicit KB_SECRET_KEY; refusing to start without one."
             )
         config["SECRET_KEY"] = load_or_create_secret_key(instance_path)
+    if config.get("REQUIRE_2FA") is None:
+        config["REQUIRE_2FA"] = production
+    elif isinstance(config["REQUIRE_2FA"], str):
+        config["REQUIRE_2FA"] = config["REQUIRE_2FA"].strip().lower() in ("1", "true", "yes", "on")
     if production:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True

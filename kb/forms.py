@@ -119,6 +119,14 @@ class SetPasswordForm(FlaskForm):
     )
 
 
+class TwoFactorCodeForm(FlaskForm):
+    code = StringField(
+        "Code",
+        [InputRequired("Enter the code"), Length(max=64, message="The code is too long")],
+        filters=[_strip],
+    )
+
+
 # --- The article editor ---------------------------------------------------------------------------
 
 STATUS_CHOICES = [

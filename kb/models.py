@@ -250,15 +250,31 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Rotated on sign-out, password change and disable: a session carrying an old token stops working.
     session_token: Mapped[str] = mapped_column(String(64))
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    first_failed_login_at: Mapped[datetime | None] = mapped_column()
-    locked_until: Mapped[datetime | None] = mapped_column()
     must_change_password: Mapped[bool] = mapped_column(default=False)
     # A one-time set-password link: only the token's SHA-256 is stored, and it expires.
     password_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_token_expires_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column()
+    # Second factor (TOTP, RFC 6238). The secret must be readable to check codes; recovery codes are hashed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column()
+    # The time-step of the last code accepted: a code of that step or an earlier one is never taken again.
+    totp_last_step: Mapped[int | None] = mapped_column()
+
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+    password_history: Mapped[list[PasswordHistory]] = relationship(
+        back_populates="user",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="PasswordHistory.id.desc()",
+    )
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -274,6 +290,45 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class PasswordHistory(db.Model):
+    """The hashes of a user's last passwords, so an old one cannot be chosen again."""
+
+    __tablename__ = "password_history"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="password_history")
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+
+class SignInThrottle(db.Model):
+    """Failed attempts counted under one key, for every server process to see.
+
+    Keys are ``"<factor>:pair:<hash of account and address>"`` and ``"<factor>:account:<hash of account>"``
+    (factor ``password`` or ``code``); e-mail addresses and client addresses are stored only hashed.
+    """
+
+    __tablename__ = "sign_in_throttles"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column()
 
 
 class AuditEvent(db.Model):

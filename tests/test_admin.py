@@ -328,3 +328,19 @@ def test_a_huge_account_number_is_404_not_a_crash(client, admin):
     big = "9" * 30
     assert client.get(f"/admin/accounts/{big}").status_code == 404
     assert client.post(f"/admin/accounts/{big}/disable").status_code == 404
+
+
+def test_the_new_account_form_preselects_no_role_and_refuses_none(client, admin):
+    page = soup(client.get("/admin/accounts/new"))
+    radios = page.select("input[name=role]")
+    assert [r["value"] for r in radios] == ["staff", "editor", "admin"]
+    assert not any(r.has_attr("checked") for r in radios)
+
+    response = client.post(
+        "/admin/accounts/new", data={"email": "norole@example.police.uk", "method": "link"}
+    )
+    assert response.status_code == 200
+    page = soup(response)
+    assert [a.get_text(strip=True) for a in page.select(".error-summary__list a")] == ["Select a role"]
+    assert page.select_one("#email")["value"] == "norole@example.police.uk"  # the rest of the form is kept
+    assert users.get_by_email("norole@example.police.uk") is None

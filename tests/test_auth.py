@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from kb import auth_session
 from kb.extensions import db, limiter
-from kb.models import AuditEvent, User, utcnow
+from kb.models import AuditEvent, SignInThrottle, User, utcnow
 from kb.services import audit, users
 from kb.services.users import AccountError, PasswordMethod
 from kb.views.auth import safe_next
@@ -415,50 +416,99 @@ def throttled_app(seeded_instance, tmp_path):
 
     instance = tmp_path / "instance"
     shutil.copytree(seeded_instance, instance)
-    app = make_app(instance, LOGIN_MAX_FAILURES=3, LOGIN_FAILURE_WINDOW_MINUTES=15)
+    app = make_app(
+        instance, LOGIN_PAIR_FREE_ATTEMPTS=3, LOGIN_PAIR_BACKOFF_SECONDS=30, LOGIN_ACCOUNT_MAX_FAILURES=8
+    )
     with app.app_context():
         yield app
         db.session.remove()
         db.engine.dispose()
 
 
-def test_an_account_is_locked_after_too_many_failures_even_for_the_right_password(throttled_app):
-    user = users.create_user("target@example.police.uk", "editor", PASSWORD)
-    client = throttled_app.test_client()
-    assert sign_in(client, user.email, "wrong one").status_code == 200
-    assert sign_in(client, user.email, "wrong two").status_code == 200
-    locked = sign_in(client, user.email, "wrong three")
-    assert locked.status_code == 429
-    assert soup(locked).h1.get_text(strip=True) == "Too many sign-in attempts"
-    assert "Wait 15 minutes" in soup(locked).select_one("main").get_text(" ", strip=True)
-    assert sign_in(client, user.email, PASSWORD).status_code == 429
-    assert sign_in(throttled_app.test_client(), user.email, PASSWORD).status_code == 429
+ADDRESS_A = {"REMOTE_ADDR": "203.0.113.1"}
+ADDRESS_B = {"REMOTE_ADDR": "203.0.113.2"}
 
-    db.session.refresh(user)
-    user.locked_until = utcnow() - timedelta(seconds=1)  # the lock-out has run its course
+
+def _expire_waits():
+    """Let every pending wait run its course (the clock moving on, for the database's counters)."""
+    db.session.execute(update(SignInThrottle).values(blocked_until=utcnow() - timedelta(seconds=1)))
     db.session.commit()
-    assert sign_in(client, user.email, PASSWORD).status_code == 303
+
+
+def test_one_address_backs_off_but_cannot_keep_the_owner_out(throttled_app):
+    user = users.create_user("target@example.police.uk", "editor", PASSWORD)
+    attacker = throttled_app.test_client()
+    statuses = [
+        sign_in(attacker, user.email, f"wrong {n}", environ_base=ADDRESS_A).status_code for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+    paused = sign_in(attacker, user.email, PASSWORD, environ_base=ADDRESS_A)
+    assert paused.status_code == 429  # the right password waits too: the guesser learns nothing
+    assert 25 <= int(paused.headers["Retry-After"]) <= 30
+    assert soup(paused).h1.get_text(strip=True) == "Too many sign-in attempts"
+    # The owner, from another address, is not held up.
+    assert (
+        sign_in(throttled_app.test_client(), user.email, PASSWORD, environ_base=ADDRESS_B).status_code == 303
+    )
+
+    _expire_waits()
+    again = sign_in(attacker, user.email, "wrong 4", environ_base=ADDRESS_A)
+    assert again.status_code == 429 and 55 <= int(again.headers["Retry-After"]) <= 60  # the wait doubles
     actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor == user.email)))
-    assert actions.count("auth.sign_in_failure") == 3
-    assert "auth.lockout" in actions and "auth.sign_in_locked" in actions
+    assert actions.count("auth.sign_in_failure") == 4
+    assert "auth.lockout" in actions and "auth.sign_in_throttled" in actions
 
 
-def test_failures_spread_over_more_than_the_window_do_not_lock(throttled_app):
+def test_a_right_password_clears_the_pair_but_not_the_account_count(throttled_app):
     user = users.create_user("slow@example.police.uk", "staff", PASSWORD)
     client = throttled_app.test_client()
-    sign_in(client, user.email, "wrong one")
-    sign_in(client, user.email, "wrong two")
-    db.session.refresh(user)
-    user.first_failed_login_at = utcnow() - timedelta(minutes=16)
-    db.session.commit()
-    assert sign_in(client, user.email, "wrong three").status_code == 200
-    assert sign_in(client, user.email, PASSWORD).status_code == 303
+    sign_in(client, user.email, "wrong one", environ_base=ADDRESS_A)
+    sign_in(client, user.email, "wrong two", environ_base=ADDRESS_A)
+    assert sign_in(client, user.email, PASSWORD, environ_base=ADDRESS_A).status_code == 303
+    client.post("/logout")
+    statuses = [sign_in(client, user.email, f"w{n}", environ_base=ADDRESS_A).status_code for n in range(3)]
+    assert statuses == [200, 200, 429]  # the pair started again from zero
 
 
-def test_unknown_emails_lock_out_the_same_way_as_real_accounts(throttled_app):
+def test_the_account_ceiling_pauses_a_many_address_attack(throttled_app):
+    user = users.create_user("ceiling@example.police.uk", "staff", PASSWORD)
     client = throttled_app.test_client()
-    statuses = [sign_in(client, "ghost@example.police.uk", f"guess {n}").status_code for n in range(4)]
-    assert statuses == [200, 200, 429, 429]
+    for n in range(8):  # eight addresses, one guess each: no pair ever backs off
+        sign_in(client, user.email, f"guess {n}", environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
+    paused = sign_in(client, user.email, PASSWORD, environ_base={"REMOTE_ADDR": "198.51.100.99"})
+    assert paused.status_code == 429 and int(paused.headers["Retry-After"]) > 3000
+
+
+def test_unknown_emails_back_off_the_same_way_as_real_accounts(throttled_app):
+    users.create_user("real@example.police.uk", "staff", PASSWORD)
+    client = throttled_app.test_client()
+    for email in ("ghost@example.police.uk", "real@example.police.uk"):
+        statuses = [
+            sign_in(client, email, f"guess {n}", environ_base=ADDRESS_A).status_code for n in range(4)
+        ]
+        assert statuses == [200, 200, 429, 429]
+
+
+def test_the_counters_are_shared_by_every_process(throttled_app, tmp_path):
+    """A second application on the same database (another worker process) sees the same back-off."""
+    user = users.create_user("shared@example.police.uk", "staff", PASSWORD)
+    for n in range(3):
+        sign_in(throttled_app.test_client(), user.email, f"wrong {n}", environ_base=ADDRESS_A)
+    other = make_app(
+        Path(throttled_app.instance_path),
+        LOGIN_PAIR_FREE_ATTEMPTS=3,
+        SQLALCHEMY_DATABASE_URI=throttled_app.config["SQLALCHEMY_DATABASE_URI"],
+    )
+    with other.app_context():
+        assert sign_in(other.test_client(), user.email, PASSWORD, environ_base=ADDRESS_A).status_code == 429
+        assert sign_in(other.test_client(), user.email, PASSWORD, environ_base=ADDRESS_B).status_code == 303
+        db.session.remove()
+
+
+def test_the_stored_counters_hold_no_address_or_email(throttled_app):
+    sign_in(throttled_app.test_client(), "privacy@example.police.uk", "guess", environ_base=ADDRESS_A)
+    keys = " ".join(db.session.scalars(select(SignInThrottle.key)))
+    assert keys and "privacy" not in keys and "203.0.113" not in keys
 
 
 def test_the_address_rate_limit_answers_429(seeded_instance, tmp_path):
@@ -533,10 +583,13 @@ def test_a_set_password_link_works_once_and_keeps_only_a_hash(app, client):
     assert token not in str(page)
     done = client.post(
         "/account/set-password",
-        data={"new_password": "chosen by the editor", "confirm_password": "chosen by the editor"},
+        data={
+            "new_password": "a phrase of my own choosing",
+            "confirm_password": "a phrase of my own choosing",
+        },
     )
     assert done.status_code == 303
-    assert sign_in(app.test_client(), user.email, "chosen by the editor").status_code == 303
+    assert sign_in(app.test_client(), user.email, "a phrase of my own choosing").status_code == 303
 
     again = app.test_client()
     again.get(f"/account/set-password/{token}")

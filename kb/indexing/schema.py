@@ -32,7 +32,7 @@ from kb.indexing import semantic
 from kb.rendering import plain_text  # the index holds the words the page shows
 
 # Bump when the schema or the analysis changes: an index built by older code is then rebuilt at start.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Words that carry no meaning in the questions people type ("who does phone downloads"), on top of
 # Whoosh's English stop words. Removed at index and query time alike, so phrases still line up.

@@ -8,19 +8,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import limits
-import limits.storage
 from flask import current_app
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb.extensions import db
-from kb.models import User, UserRole, utcnow
-from kb.services import audit
+from kb.models import PasswordHistory, User, UserRole, utcnow
+from kb.services import audit, passwords, throttle
 
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 1024  # scrypt of a megabyte-long "password" is a cheap denial of service
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
+MAX_PASSWORD_LENGTH = passwords.MAX_LENGTH
 
 
 class AccountError(ValueError):
@@ -31,16 +28,42 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def check_password_policy(password: str) -> None:
-    """:raise AccountError: the password is too short or too long."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise AccountError(f"The password must be at most {MAX_PASSWORD_LENGTH} characters long.")
+class PasswordPolicyError(AccountError):
+    """The new password may not be used; the message says why (shown next to the new-password field)."""
+
+
+def check_password_policy(password: str, *, email: str = "", user: User | None = None) -> None:
+    """Apply the password policy (``kb.services.passwords``), and refuse the user's last few passwords.
+
+    :raise PasswordPolicyError: the password may not be used, and the message says why.
+    """
+    unit_names = current_app.config.get("PASSWORD_UNIT_NAMES", passwords.UNIT_NAMES)
+    reason = passwords.problem(password, email=email or (user.email if user else ""), unit_names=unit_names)
+    if reason:
+        raise PasswordPolicyError(reason)
+    if user is not None and _used_before(user, password):
+        raise PasswordPolicyError(
+            f"You have used this password before: choose one that is not one of your last "
+            f"{passwords.HISTORY}."
+        )
+
+
+def _used_before(user: User, password: str) -> bool:
+    hashes = [h.password_hash for h in user.password_history[: passwords.HISTORY]]
+    if user.password_hash and user.password_hash not in hashes:
+        hashes.insert(0, user.password_hash)
+    password = passwords.normalise(password)
+    return any(check_password_hash(h, password) for h in hashes[: passwords.HISTORY])
+
+
+def _remember_password(user: User) -> None:
+    """Keep the hash of a password the user chose, and only the last few."""
+    user.password_history.insert(0, PasswordHistory(password_hash=user.password_hash, created_at=utcnow()))
+    del user.password_history[passwords.HISTORY :]
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method="scrypt")
+    return generate_password_hash(passwords.normalise(password), method="scrypt")
 
 
 def password_matches(user: User | None, password: str) -> bool:
@@ -50,7 +73,7 @@ def password_matches(user: User | None, password: str) -> bool:
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return False
-    return check_password_hash(user.password_hash, password)
+    return check_password_hash(user.password_hash, passwords.normalise(password))
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password-just-for-timing", method="scrypt")
@@ -83,15 +106,23 @@ def _check_role(role: str) -> None:
 def create_user(
     email: str,
     role: str,
-    password: str,
+    password: str | None,
     *,
     by: User | None = None,
     must_change_password: bool = False,
 ) -> User:
-    """Create an account. :raise AccountError: bad e-mail, unknown role, weak password or e-mail taken."""
+    """Create an account. :raise AccountError: bad e-mail, unknown role, weak password or e-mail taken.
+
+    ``password=None`` gives the account a random password nobody knows (the admin's pages then hand out
+    a temporary password or a set-password link); a password given here must pass the policy.
+    """
     email = _check_email(email)
     _check_role(role)
-    check_password_policy(password)
+    chosen = password is not None
+    if chosen:
+        check_password_policy(password, email=email)
+    else:
+        password = generate_password()
     if get_by_email(email) is not None:
         raise AccountError("An account with that e-mail address already exists.")
     user = User(
@@ -101,6 +132,8 @@ def create_user(
         session_token=new_session_token(),
         must_change_password=must_change_password,
     )
+    if chosen and not must_change_password:
+        _remember_password(user)
     db.session.add(user)
     db.session.flush()
     audit.record("account.create", user=by, actor=by.email if by else "cli", target=email, role=role)
@@ -134,86 +167,48 @@ class SignIn(enum.Enum):
 class SignInResult:
     outcome: SignIn
     user: User | None = None
-
-
-def _failure_window() -> timedelta:
-    return timedelta(minutes=int(current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"]))
-
-
-def _max_failures() -> int:
-    return int(current_app.config["LOGIN_MAX_FAILURES"])
-
-
-def _unknown_account_limit() -> tuple[MovingWindowRateLimiter, limits.RateLimitItem]:
-    """Failures for e-mails with no account are counted too, in the rate-limit storage.
-
-    Without this, only real accounts would ever lock, and the lock-out would tell an attacker which
-    e-mail addresses have accounts. The counter lives in ``RATELIMIT_STORAGE_URI`` (shared between
-    processes when that is), and works whether or not Flask-Limiter's own limits are switched on.
-    """
-    storage = current_app.extensions.get("kb_login_failures")
-    if storage is None:
-        storage = limits.storage.storage_from_string(current_app.config["RATELIMIT_STORAGE_URI"])
-        current_app.extensions["kb_login_failures"] = storage
-    window = int(current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
-    return MovingWindowRateLimiter(storage), limits.RateLimitItemPerMinute(_max_failures(), window)
-
-
-def _unknown_account_key(email: str) -> str:
-    return "login-unknown:" + hashlib.sha256(normalise_email(email).encode()).hexdigest()
+    retry_after: int = 0  # seconds, when LOCKED
 
 
 def authenticate(email: str, password: str) -> SignInResult:
-    """Check a sign-in attempt, count failures per account, lock it after too many, and audit it."""
-    user = get_by_email(email) if len(email) <= 254 else None
-    if user is None:
-        return _authenticate_unknown(email, password)
-    now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
+    """Check a sign-in attempt, throttle failures per (account, address) and per account, and audit it.
+
+    A paused attempt is answered without looking at the password, in about the same time as any other.
+    """
+    address = audit.client_address()
+    email = normalise_email(email)[:254]
+    wait = throttle.wait_seconds(throttle.PASSWORD, email, address)
+    user = get_by_email(email)
+    if wait:
         password_matches(None, password)  # same work as any other attempt
-        audit.record("auth.sign_in_locked", user=user)
+        audit.record("auth.sign_in_throttled", user=user, seconds=wait)
         db.session.commit()
-        return SignInResult(SignIn.LOCKED)
-    if password_matches(user, password) and user.active:
-        user.failed_logins = 0
-        user.first_failed_login_at = None
-        user.locked_until = None
-        user.last_login_at = now
-        audit.record("auth.sign_in", user=user)
+        return SignInResult(SignIn.LOCKED, retry_after=wait)
+    if password_matches(user, password) and user is not None and user.active:
+        throttle.record_success(throttle.PASSWORD, email, address)
         db.session.commit()
         return SignInResult(SignIn.SIGNED_IN, user)
-    if user.first_failed_login_at is None or now - user.first_failed_login_at > _failure_window():
-        user.failed_logins = 0
-        user.first_failed_login_at = now
-    user.failed_logins += 1
-    audit.record(
-        "auth.sign_in_failure",
-        user=user,
-        reason="account disabled" if not user.active else "wrong password",
-        failures=user.failed_logins,
-    )
-    outcome = SignIn.REFUSED
-    if user.failed_logins >= _max_failures():
-        user.locked_until = now + _failure_window()
-        user.failed_logins = 0
-        user.first_failed_login_at = None
-        audit.record("auth.lockout", user=user, minutes=int(_failure_window().total_seconds() // 60))
-        outcome = SignIn.LOCKED
+    wait = throttle.record_failure(throttle.PASSWORD, email, address)
+    if user is None:
+        # What was typed is not recorded: people sometimes type their password into the e-mail field.
+        audit.record("auth.sign_in_failure", reason="no such account")
+    else:
+        audit.record(
+            "auth.sign_in_failure",
+            user=user,
+            reason="account disabled" if not user.active else "wrong password",
+        )
+    if wait:
+        audit.record("auth.lockout", user=user, seconds=wait)
     db.session.commit()
-    return SignInResult(outcome)
+    return SignInResult(SignIn.LOCKED if wait else SignIn.REFUSED, retry_after=wait)
 
 
-def _authenticate_unknown(email: str, password: str) -> SignInResult:
-    strategy, item = _unknown_account_limit()
-    key = _unknown_account_key(email)
-    password_matches(None, password)
-    if not strategy.test(item, key):
-        return SignInResult(SignIn.LOCKED)
-    strategy.hit(item, key)
-    # What was typed is not recorded: people sometimes type their password into the e-mail field.
-    audit.record("auth.sign_in_failure", reason="no such account")
+def record_sign_in(user: User) -> None:
+    """Audit a completed sign-in (after the second factor, where there is one)."""
+    user.last_login_at = utcnow()
+    audit.record("auth.sign_in", user=user)
     db.session.commit()
-    return SignInResult(SignIn.LOCKED if not strategy.test(item, key) else SignIn.REFUSED)
 
 
 def end_sessions(user: User) -> None:
@@ -236,21 +231,23 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     if not password_matches(user, current_password):
         raise AccountError("The current password is not right.")
     if new_password == current_password:
-        raise AccountError("Choose a new password that is different from the current one.")
-    _set_password(user, new_password)
+        raise PasswordPolicyError("Choose a new password that is different from the current one.")
+    _set_password(user, new_password, chosen=True)
     audit.record("account.password_change", user=user, target=user.email)
     db.session.commit()
 
 
-def _set_password(user: User, password: str) -> None:
-    check_password_policy(password)
+def _set_password(user: User, password: str, *, chosen: bool) -> None:
+    """Set a password: ``chosen`` ones (by the user) pass the policy and join the history; random ones
+    made here for temporary passwords and links need neither."""
+    if chosen:
+        check_password_policy(password, user=user)
     user.password_hash = hash_password(password)
+    if chosen:
+        _remember_password(user)
     user.must_change_password = False
     user.password_token_hash = None
     user.password_token_expires_at = None
-    user.failed_logins = 0
-    user.first_failed_login_at = None
-    user.locked_until = None
     end_sessions(user)
 
 
@@ -293,7 +290,7 @@ def set_password_with_token(token: str, password: str) -> User:
         raise AccountError(
             "This link has expired or has already been used. Ask an administrator for a new one."
         )
-    _set_password(user, password)
+    _set_password(user, password, chosen=True)
     audit.record("account.password_set_by_link", user=user, target=user.email)
     db.session.commit()
     return user
@@ -319,11 +316,11 @@ class Credentials:
 def _give_credentials(user: User, method: PasswordMethod) -> Credentials:
     if method is PasswordMethod.TEMPORARY:
         password = generate_password()
-        _set_password(user, password)
+        _set_password(user, password, chosen=False)
         user.must_change_password = True
         return Credentials(method, password)
     # An unguessable password nobody knows until the link is used.
-    _set_password(user, secrets.token_urlsafe(32))
+    _set_password(user, secrets.token_urlsafe(32), chosen=False)
     token, expires_at = issue_set_password_token(user)
     return Credentials(method, token, expires_at)
 
@@ -331,7 +328,7 @@ def _give_credentials(user: User, method: PasswordMethod) -> Credentials:
 def create_account(email: str, role: str, method: PasswordMethod, *, by: User) -> tuple[User, Credentials]:
     """Create an account for someone else, with a temporary password or a one-time set-password link."""
     method = PasswordMethod(method)
-    user = create_user(email, role, generate_password(), by=by)
+    user = create_user(email, role, None, by=by)
     credentials = _give_credentials(user, method)
     db.session.commit()
     return user, credentials

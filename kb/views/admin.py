@@ -17,7 +17,7 @@ from kb.forms import (
     as_choices,
 )
 from kb.models import User, UserRole
-from kb.services import audit, users
+from kb.services import audit, two_factor, users
 from kb.services.users import AccountError, Credentials, PasswordMethod
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -62,7 +62,9 @@ def accounts() -> str:
 @access(ADMIN)
 def new_account() -> Response | str:
     """Create an account with a temporary password or a one-time set-password link."""
-    form = AccountForm(data={"role": UserRole.EDITOR.value, "method": PasswordMethod.LINK.value})
+    # No role is preselected (GOV.UK radios guidance): an admin must choose, so nobody gets publishing
+    # rights because a default went unnoticed.
+    form = AccountForm(data={"method": PasswordMethod.LINK.value})
     if form.validate_on_submit():
         try:
             user, credentials = users.create_account(
@@ -153,6 +155,20 @@ def reset_password(user_id: int) -> Response:
         return redirect(url_for("admin.account", user_id=user.id), 303)
     credentials = users.reset_password(user, PasswordMethod(form.method.data), by=_admin())
     return _show_credentials(user, credentials, created=False)
+
+
+@bp.post("/accounts/<int(max=2147483647):user_id>/reset-two-factor")
+@access(ADMIN)
+def reset_two_factor(user_id: int) -> Response:
+    """Remove an account's second factor (a lost phone); its sessions end and it sets one up again."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit() and user.has_two_factor:
+        two_factor.reset(user, by=_admin())
+        flash(
+            f"Two-factor sign-in for {user.email} is reset. They set it up again when they next sign in.",
+            "success",
+        )
+    return redirect(url_for("admin.account", user_id=user.id), 303)
 
 
 def _audit_filters() -> AuditFilterForm:

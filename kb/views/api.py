@@ -24,6 +24,7 @@ def _unavailable():
 
 @bp.get("/search")
 @access(PUBLIC)
+@search_page.search_rate_limit
 def search():
     """Answer a search as JSON; the parameters are those of /search, plus ``per_page`` (1 to 50)."""
     # html=1 (live search) adds the search page's changing parts, rendered as that page renders them:
@@ -46,6 +47,7 @@ def search():
 
 @bp.get("/suggest")
 @access(PUBLIC)
+@search_page.suggest_rate_limit
 def suggest():
     """Suggest capabilities whose title or acronym starts with what has been typed (type-ahead)."""
     text = request.args.get("q", "")

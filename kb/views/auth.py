@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 from flask import (
@@ -25,7 +26,8 @@ from kb.forms import ChangePasswordForm, LoginForm, SetPasswordForm
 from kb.models import User, UserRole
 from kb.security import no_referrer
 from kb.services import users
-from kb.services.users import AccountError, SignIn
+from kb.services.users import AccountError, PasswordPolicyError, SignIn
+from kb.views import two_factor as two_factor_views
 
 bp = Blueprint("auth", __name__)
 
@@ -57,11 +59,17 @@ def landing_page(user: User) -> str:
     return url_for("editor.index") if user.has_role(UserRole.EDITOR) else url_for("public.home")
 
 
-def _locked_response() -> Response:
-    minutes = current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"]
-    return make_response(
-        render_template("auth/too_many_attempts.html", title=LOCKED_TITLE, minutes=minutes), 429
+def _locked_response(retry_after: int = 60) -> Response:
+    """429 with Retry-After, and a page that says how long to wait."""
+    retry_after = max(int(retry_after), 1)
+    response = make_response(
+        render_template(
+            "auth/too_many_attempts.html", title=LOCKED_TITLE, minutes=math.ceil(retry_after / 60)
+        ),
+        429,
     )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _login_rate_limit() -> str:
@@ -78,17 +86,24 @@ def login() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         result = users.authenticate(form.email.data or "", form.password.data or "")
         if result.outcome is SignIn.LOCKED:
-            return _locked_response()
+            return _locked_response(result.retry_after)
         if result.outcome is SignIn.SIGNED_IN and result.user is not None:
-            # A new session: nothing from before sign-in (an attacker's planted values included) carries over.
-            session.clear()
-            login_user(result.user)
-            start_session()
-            target = safe_next(form.next.data) or landing_page(result.user)
-            return redirect(target, 303)
+            if result.user.has_two_factor:
+                return two_factor_views.begin(result.user, safe_next(form.next.data))
+            return complete_sign_in(result.user, safe_next(form.next.data))
         form.email.errors = [SIGN_IN_REFUSED]
     message = TIMEOUT_MESSAGES.get(reason, "").format(minutes=current_app.config["IDLE_TIMEOUT_MINUTES"])
     return render_template("auth/login.html", form=form, timeout_message=message)
+
+
+def complete_sign_in(user: User, target: str | None) -> Response:
+    """Start a signed-in session for ``user`` whose password (and second factor, if any) passed."""
+    # A new session: nothing from before sign-in (an attacker's planted values included) carries over.
+    session.clear()
+    login_user(user)
+    start_session()
+    users.record_sign_in(user)
+    return redirect(target or landing_page(user), 303)
 
 
 @bp.post("/logout")
@@ -112,6 +127,8 @@ def change_password() -> Response | str:
     if form.validate_on_submit():
         try:
             users.change_password(user, form.current_password.data or "", form.new_password.data or "")
+        except PasswordPolicyError as exc:
+            form.new_password.errors = [str(exc).rstrip(".")]
         except AccountError as exc:
             form.current_password.errors = [str(exc).rstrip(".")]
         else:

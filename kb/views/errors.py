@@ -22,7 +22,10 @@ MESSAGES = {
     ),
     405: ("That action is not allowed here", "Go back and try again."),
     413: ("That was too large to accept", "Shorten what you entered and try again."),
-    429: ("Too many attempts", "Please wait a few minutes before trying again."),
+    429: (
+        "Too many requests",
+        "You have sent a lot of requests in a short time. Wait a minute, then try again.",
+    ),
     500: (
         "Sorry, there is a problem with the service",
         "Try again later. Nothing you entered has been saved twice.",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user
 
 from kb.access import PUBLIC, access
+from kb.extensions import limiter
 from kb.services import insights
 from kb.services import search as search_service
 from kb.services.search import IndexUnavailable, SearchQuery, SearchResults
@@ -24,8 +26,23 @@ LIVE_REGIONS = {
 }
 
 
+def _signed_in() -> bool:
+    return current_user.is_authenticated
+
+
+# Anonymous readers get a generous per-address budget shared by /search and /api/search (and another for
+# type-ahead); past it, 429 with Retry-After. Signed-in staff are never limited.
+search_rate_limit = limiter.shared_limit(
+    lambda: current_app.config["SEARCH_RATE_LIMIT"], scope="search", exempt_when=_signed_in
+)
+suggest_rate_limit = limiter.shared_limit(
+    lambda: current_app.config["SUGGEST_RATE_LIMIT"], scope="suggest", exempt_when=_signed_in
+)
+
+
 @bp.get("/search")
 @access(PUBLIC)
+@search_rate_limit
 def results():
     """Show search results with facet filters; with no words, browse everything the reader may see."""
     query = SearchQuery.from_args(request.args)
