@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 from bs4 import BeautifulSoup
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kb.models import GlossaryTerm
 from kb.rendering import render_markdown, sanitise
 from kb.services.jargon import explain_acronyms
+from tests.conftest import examples
 
 ACE = GlossaryTerm(term="ACE", expansion="Asset Confiscation Team", aliases=["asset confiscation team"])
 CPS = GlossaryTerm(term="CPS", expansion="Crown Prosecution Service", aliases=["crown prosecution service"])
@@ -104,16 +107,36 @@ ALPHABET = st.sampled_from(
 )
 
 
-@settings(max_examples=150, deadline=None)
+def text_of_html(html: str) -> str:
+    """Every character of text in ``html``, exactly (BeautifulSoup drops a whitespace-only string between
+    two tags, so ``x</a>  <abbr>`` reads as one space: the cause of a false failure Hypothesis found)."""
+
+    class Collector(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+
+        def handle_data(self, data: str) -> None:
+            self.parts.append(data)
+
+    collector = Collector()
+    collector.feed(html)
+    collector.close()
+    return "".join(collector.parts)
+
+
+@settings(max_examples=examples(150), deadline=None)
+@example("[x](/y)  ACE")
+@example("ACE ACE  ACE")
 @given(st.lists(ALPHABET, max_size=40).map("".join))
 def test_output_is_sanitised_and_only_adds_explanations(source):
     rendered = render_markdown(source)
     explained = str(explain_acronyms(rendered, TERMS))
     assert explained == str(sanitise(explained)), "the result must be a fixed point of the sanitiser"
-    text = BeautifulSoup(explained, "html.parser").get_text()
+    text = text_of_html(explained)
     for term in TERMS:
         text = text.replace(f" ({term.expansion})", "").replace(f", {term.expansion}", "")
-    assert text == BeautifulSoup(str(rendered), "html.parser").get_text()
+    assert text == text_of_html(str(rendered))
 
 
 def test_article_page_explains_the_glossary_acronyms(client):
