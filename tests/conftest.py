@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
+from hypothesis import settings
 
 from kb import create_app
 from kb.extensions import db
@@ -14,6 +16,17 @@ from kb.services import content, search, users
 from tests import databases
 
 PASSWORD = "correct horse battery staple"
+
+# Hypothesis profiles: "dev" (the default) is quick for local runs; "ci" (set by .ci/run) is thorough.
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+settings.register_profile("ci", deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def examples(thorough: int) -> int:
+    """How many examples a property test tries: ``thorough`` in CI, a tenth of it (at least 25) locally."""
+    return thorough if HYPOTHESIS_PROFILE == "ci" else max(25, thorough // 10)
 
 
 def make_app(instance: Path, **overrides):

@@ -12,6 +12,7 @@ from kb.extensions import db
 from kb.models import Article, AuditEvent
 from kb.services import articles, diffs
 from kb.services.articles import ArticleData, ArticleError, StaleVersionError
+from tests.conftest import examples
 
 
 def _data(**overrides) -> ArticleData:
@@ -252,7 +253,7 @@ def test_snapshot_merge_without_a_base_keeps_the_editors_values_and_names_the_cl
 lines = st.lists(st.sampled_from(["a", "b", "c", "d", "e", ""]), max_size=8).map("\n".join)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(base=lines, mine=lines, theirs=lines)
 def test_a_merge_never_loses_a_line_either_side_added(base, mine, theirs):
     """Whatever the edits, every line the editor or their colleague wrote is in the merge."""
@@ -277,7 +278,7 @@ def test_the_form_shows_lists_one_per_line():
     assert values["partners"] == "Thames Valley Police\nNCA" and values["parent"] == ""
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(base=lines, mine=lines, theirs=lines)
 def test_edit_both_starts_with_every_line_either_side_wrote_and_no_marker(base, mine, theirs):
     """The "Edit both" box of a conflict holds both versions' new lines, and never a marker line."""

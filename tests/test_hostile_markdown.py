@@ -24,6 +24,7 @@ from kb.indexing.searching import SNIPPET_LENGTH, best_fragment
 from kb.rendering import plain_text, render_markdown
 from kb.services import articles, search
 from kb.services.diffs import compare_text, merge_text
+from tests.conftest import examples
 from tests.hostile_markdown import SHAPES, body_of
 from tests.test_editor import form_values, post_form, soup, with_changes
 
@@ -116,7 +117,7 @@ def _page_characters(html: str) -> str:
     return "".join(text.split()).replace(".", "")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(markdown_texts)
 def test_the_index_holds_the_characters_the_page_shows(source):
     # Heading full stops are the index's own; whitespace differs by layout only.
@@ -124,7 +125,7 @@ def test_the_index_holds_the_characters_the_page_shows(source):
     assert indexed == _page_characters(render_markdown(source))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     st.integers(min_value=1, max_value=20_000),
     st.integers(min_value=0, max_value=400),

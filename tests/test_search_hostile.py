@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from kb.indexing.query import clean_input
 from kb.services import search
 from kb.services.search import SearchQuery
+from tests.conftest import examples
 
 SYNTAX = [
     "AND",
@@ -78,7 +79,7 @@ slug_lists = st.lists(
     st.one_of(st.sampled_from(["cyber", "covert", "economic-crime", ""]), st.text(max_size=20)), max_size=3
 )
 HOSTILE = settings(
-    max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(1000), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 
@@ -113,14 +114,18 @@ def test_the_api_answers_any_query_with_json(client, text, sort):
     assert body["total"] >= len(body["results"]) and body["query"] == clean_input(text)[0]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=queries)
 def test_suggest_answers_any_text_with_json(client, text):
     suggest = client.get("/api/suggest", query_string={"q": text})
     assert suggest.status_code == 200 and isinstance(suggest.get_json()["suggestions"], list)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=queries, area=st.text(max_size=30))
 def test_the_page_answers_any_query_with_html(client, text, area):
     response = client.get("/search", query_string={"q": text, "area": area, "page": "2"})
