@@ -263,7 +263,14 @@ def test_an_admin_reset_is_audited_and_the_user_sets_it_up_again(client, auth, e
     user, _secret, _codes = enrolled
     admin = make_user("admin")
     sign_in(client, admin.email)
-    assert client.post(f"/admin/accounts/{user.id}/reset-two-factor").status_code == 303
+    page = soup(client.get(f"/admin/accounts/{user.id}"))
+    assert page.title.get_text(strip=True).startswith(f"Account {user.email}")
+    assert "Reset two-factor" not in page.title.get_text()
+    assert page.select_one("#two-factor-state").get_text(strip=True).startswith("On since")
+    [form] = page.select(f'form[action="/admin/accounts/{user.id}/reset-two-factor"]')
+    assert len(page.select("#two-factor-heading")) == 1
+    assert client.post(form["action"]).status_code == 303
+    assert "Off" in soup(client.get(f"/admin/accounts/{user.id}")).select_one("#two-factor-state").get_text()
     stored = db.session.get(User, user.id)
     assert not stored.has_two_factor and stored.totp_secret is None and stored.totp_last_step is None
     assert not stored.recovery_codes
