@@ -364,3 +364,22 @@ def test_two_factor_events_have_plain_english_labels(client, enrolled):
     client.post(CODE, data={"code": codes[0]})
     for action in ("account.2fa_enable", "auth.second_factor", "auth.recovery_code_used"):
         assert events(action) and audit.label(action) != action
+
+
+def test_the_code_keeps_the_page_asked_for(client, enrolled):
+    user, secret, _codes = enrolled
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "next": "/editor/reviews"})
+    done = client.post(CODE, data={"code": code_now(secret)})
+    assert done.status_code == 303 and done.headers["Location"].endswith("/editor/reviews")
+
+
+def test_the_password_step_expires(client, enrolled, monkeypatch):
+    from kb.views import two_factor as views
+
+    user, secret, _codes = enrolled
+    sign_in(client, user.email)
+    later = time.time() + 6 * 60  # TWO_FACTOR_PENDING_MINUTES is 5
+    monkeypatch.setattr(views, "now", lambda: later)
+    response = client.post(CODE, data={"code": code_now(secret)})
+    assert response.status_code == 303 and "/login" in response.headers["Location"]
+    assert client.get("/editor/").status_code in (302, 303)
