@@ -189,7 +189,9 @@ def check(user: User, code: str) -> SignInResult:
         db.session.commit()
         return SignInResult(SignIn.LOCKED, retry_after=wait)
     code = (code or "").strip()
-    method = "app" if code.replace(" ", "").isdigit() else "recovery code"
+    digits = code.replace(" ", "")
+    # Six digits are an app code; anything else (a recovery code may be all digits) is a recovery code.
+    method = "app" if len(digits) == 6 and digits.isdigit() else "recovery code"
     if method == "app":
         ok = user.totp_secret is not None and _accept_code(user, user.totp_secret, code)
     else:
