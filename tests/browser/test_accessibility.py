@@ -49,6 +49,25 @@ def editor_form_with_errors(page, server):
     page.wait_for_selector(".error-summary")
 
 
+def staff_article(page, server):
+    with server.app.app_context():
+        users.create_user("staff@example.police.uk", "staff", PASSWORD)
+    page.goto("/login")
+    page.fill("input[name=email]", "staff@example.police.uk")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    response = page.goto("/capabilities/financial-investigation-team")
+    assert response is not None and response.status == 200
+    page.wait_for_selector("#request")
+
+
+def staff_tasking_guide(page, server):
+    staff_article(page, server)
+    response = page.goto("/capabilities/requesting-support-through-the-gateway")
+    assert response is not None and response.status == 200
+
+
 def open_typeahead(box):
     """Type into a search box until its suggestion list is open, with the first option highlighted."""
 
@@ -100,6 +119,16 @@ STATES = [
     ("search-live-updated-phone", "/search", PHONE, live_search_with_a_filter, 200),
     ("search-typeahead-open", "/search", DESKTOP, open_typeahead("#search-q"), 200),
     ("header-typeahead-open-phone", "/capabilities/gateway", PHONE, open_typeahead("#site-search-q"), 200),
+    ("roles", "/roles", DESKTOP, None, 200),
+    ("roles-phone", "/roles", PHONE, None, 200),
+    ("role", "/roles/analyst", DESKTOP, None, 200),
+    ("role-phone", "/roles/financial-investigator", PHONE, None, 200),
+    ("map", "/map", DESKTOP, None, 200),
+    ("map-phone", "/map", PHONE, None, 200),
+    ("search-workforce-phone", "/search?q=&workforce=staff", PHONE, None, 200),
+    ("article-as-staff", "/login", DESKTOP, staff_article, 200),
+    ("article-as-staff-phone", "/login", PHONE, staff_article, 200),
+    ("internal-article-as-staff", "/login", DESKTOP, staff_tasking_guide, 200),
     ("login", "/login", DESKTOP, None, 200),
     ("login-with-errors", "/login", DESKTOP, sign_in_with_wrong_password, 200),
     ("editor-list", "/login", DESKTOP, editor_list, 200),

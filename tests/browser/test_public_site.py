@@ -52,7 +52,7 @@ def test_pages_reflow_without_sideways_scrolling(page, path):
 @pytest.mark.parametrize(("width", "shown", "hidden"), [(375, "narrow", "wide"), (1280, "wide", "narrow")])
 def test_one_map_layout_at_a_time_with_named_links(page, width, shown, hidden):
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto("/")
+    page.goto("/map")
     assert page.locator(f".capability-map__svg--{shown}").is_visible()
     assert not page.locator(f".capability-map__svg--{hidden}").is_visible()
     visible_map = page.locator(f".capability-map__svg--{shown}")
@@ -65,7 +65,7 @@ def test_one_map_layout_at_a_time_with_named_links(page, width, shown, hidden):
 
 def test_map_box_shows_keyboard_focus(page):
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto("/")
+    page.goto("/map")
     link = page.locator(".capability-map__svg--wide a", has_text="Gateway")
     link.focus()
     page.keyboard.press("Shift+Tab")

@@ -119,14 +119,16 @@ def test_live_updates_show_exactly_what_the_server_renders(page):
     assert still_same_page(page)
     compare_with_server()
 
-    type_search(page, "lanudering")  # "Did you mean"
+    type_search(page, "lanudering")  # corrected automatically, with a way back to the words as typed
     wait_for_query(page, {"q": ["lanudering"], "tag": ["economic-crime"], "sort": ["title"]})
-    assert page.locator(".search-suggestion a").inner_text() == "laundering"
+    assert page.locator(".search-corrected strong").inner_text() == "laundering"
     compare_with_server()
 
-    page.locator(".search-suggestion a").click()
-    wait_for_query(page, {"q": ["laundering"], "tag": ["economic-crime"], "sort": ["title"]})
-    assert page.locator("#search-q").input_value() == "laundering"
+    page.locator(".search-corrected a").click()
+    wait_for_query(
+        page, {"q": ["lanudering"], "tag": ["economic-crime"], "sort": ["title"], "correct": ["0"]}
+    )
+    assert page.locator("#search-q").input_value() == "lanudering"
     assert still_same_page(page)
     compare_with_server()
 
