@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
-from kb import create_app
 from kb.extensions import db
 from kb.models import AuditEvent, GlossaryTerm
 from kb.services import glossary
+from tests.conftest import make_app
 
 
 def soup(response) -> BeautifulSoup:
@@ -135,15 +135,7 @@ def test_changes_need_a_csrf_token(tmp_path, seeded_instance, make_user):
 
     instance = tmp_path / "csrf"
     shutil.copytree(seeded_instance, instance)
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": str(instance),
-            "SECRET_KEY": "test-secret",
-            "INDEX_DIR": str(instance / "index"),
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    app = make_app(instance, WTF_CSRF_ENABLED=True)
     with app.app_context():
         client = app.test_client()
         response = client.post("/editor/glossary/new", data={"term": "x", "kind": "term", "aliases": "y"})
